@@ -1,0 +1,1 @@
+"""One pure-Python class per mall. Knows nothing about HTTP requests or templates."""

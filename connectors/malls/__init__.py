@@ -1,0 +1,1 @@
+"""One module per mall; each registers its Connector on import (see connectors.apps)."""

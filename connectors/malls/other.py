@@ -1,0 +1,15 @@
+from django.utils.translation import gettext_lazy as _
+
+from connectors.base import Connector, register
+
+
+@register
+class Other(Connector):
+    code = "other"
+    label = "その他(電話・FAX)"
+    imports_order_mail = False
+    order = 140
+    description = _(
+        "Phone and fax orders, and orders from malls with no link, "
+        "imported from the TEMPOSTAR-format order CSV."
+    )

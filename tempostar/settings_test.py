@@ -1,0 +1,20 @@
+"""Settings for the test suite: the real settings with test-only defaults.
+
+Environment variables still win, so CI can point the same suite at PostgreSQL and Redis.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("IGNORE_DOTENV", "true")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# A fixed Fernet key used only by the test suite.
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "q8Ha6c1mG5Z9nX3uP0sYb7Tf2Lk4Rv8Wd1Je6Cg0Ai4=")
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="tempostar-test-"))
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("EMAIL_URL", "memorymail://")
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

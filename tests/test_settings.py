@@ -1,0 +1,100 @@
+"""Start-up configuration: run Django in a child process with a controlled environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND, "
+    "s.TIME_ZONE, s.LANGUAGE_CODE)"
+)
+
+
+def run_django(tmp_path, **env_vars):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE"))}
+    for name in (
+        "SECRET_KEY",
+        "FIELD_ENCRYPTION_KEYS",
+        "DEBUG",
+        "CELERY_BROKER_URL",
+        "EMAIL_URL",
+        "TIME_ZONE",
+        "ALLOWED_HOSTS",
+    ):
+        env.pop(name, None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="tempostar.settings", VAR_DIR=str(tmp_path), IGNORE_DOTENV="true"
+    )
+    env.update(env_vars)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_embedded_defaults_need_nothing_in_debug(tmp_path):
+    result = run_django(tmp_path, DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True",
+        "django.db.backends.sqlite3",
+        "filesystem://",
+        "django.core.mail.backends.filebased.EmailBackend",
+        "Asia/Tokyo",
+        "ja",
+    ]
+    # Development keys are generated under var/, and stay the same on the next start.
+    key_file = tmp_path / "dev-field-encryption-keys"
+    key = key_file.read_text()
+    Fernet(key.encode())
+    assert run_django(tmp_path, DEBUG="true").returncode == 0
+    assert key_file.read_text() == key
+
+
+def test_missing_secret_key_stops_startup_outside_debug(tmp_path):
+    result = run_django(tmp_path, FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode())
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_missing_encryption_keys_stop_startup_outside_debug(tmp_path):
+    result = run_django(tmp_path, SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS is not set" in result.stderr
+
+
+def test_invalid_encryption_key_stops_startup_without_echoing_it(tmp_path):
+    bad = "not-a-fernet-key-but-a-secret-value"
+    result = run_django(
+        tmp_path,
+        SECRET_KEY="x" * 50,
+        FIELD_ENCRYPTION_KEYS=f"{Fernet.generate_key().decode()},{bad}",
+    )
+    assert result.returncode != 0
+    assert "key #2 is not a valid Fernet key" in result.stderr
+    assert bad not in result.stderr
+
+
+def test_production_services_come_from_environment(tmp_path):
+    result = run_django(
+        tmp_path,
+        SECRET_KEY="x" * 50,
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        DATABASE_URL="postgres://u:p@db.internal:5432/tempostar",
+        CELERY_BROKER_URL="redis://cache.internal:6379/0",
+        EMAIL_URL="smtp+tls://mailer:pw@smtp.internal:587",
+        TIME_ZONE="UTC",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "django.db.backends.postgresql",
+        "redis://cache.internal:6379/0",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "UTC",
+        "ja",
+    ]
