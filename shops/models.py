@@ -45,7 +45,6 @@ class ShopQuerySet(models.QuerySet):
         return self.filter(
             models.Q(name__icontains=query)
             | models.Q(short_name__icontains=query)
-            | models.Q(code__iexact=query)
             | models.Q(code__icontains=query)
         )
 
