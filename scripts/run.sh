@@ -11,6 +11,14 @@ stop() {
   trap - INT TERM EXIT
   echo; echo "Stopping web, worker and beat..."
   kill -TERM "${pids[@]}" 2>/dev/null
+  # Give each process ten seconds to finish its current work, then make sure it is gone.
+  for _ in $(seq 20); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null
   wait "${pids[@]}" 2>/dev/null
   exit 0
 }
