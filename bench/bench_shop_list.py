@@ -58,12 +58,18 @@ def grow_to(n: int) -> None:
     for issued in sorted(codes, key=lambda c: c.pk):
         connector = registry.get(issued.mall)
         code = format_shop_code(issued.pk)
-        shops.append(Shop(
-            mall=issued.mall, code=code, name=f"ベンチ商店 {issued.pk} 本店",
-            short_name=f"ベンチ{issued.pk}", url=f"https://shop{issued.pk}.example.jp/",
-            order_mail_address=new_order_mail_address(code)
-            if connector.imports_order_mail else None,
-        ))
+        shops.append(
+            Shop(
+                mall=issued.mall,
+                code=code,
+                name=f"ベンチ商店 {issued.pk} 本店",
+                short_name=f"ベンチ{issued.pk}",
+                url=f"https://shop{issued.pk}.example.jp/",
+                order_mail_address=new_order_mail_address(code)
+                if connector.imports_order_mail
+                else None,
+            )
+        )
     Shop.objects.bulk_create(shops, batch_size=2000)
 
 
@@ -78,8 +84,10 @@ def measure(label: str, params: dict) -> tuple[int, float]:
         client.get("/shops/", params)
         times.append((time.perf_counter() - start) * 1000)
     median = statistics.median(times)
-    print(f"  {label:<34} {queries:>3} queries   median {median:6.1f} ms   "
-          f"p95 {sorted(times)[int(REPEAT * 0.95) - 1]:6.1f} ms")
+    print(
+        f"  {label:<34} {queries:>3} queries   median {median:6.1f} ms   "
+        f"p95 {sorted(times)[int(REPEAT * 0.95) - 1]:6.1f} ms"
+    )
     return queries, median
 
 
@@ -98,6 +106,8 @@ small, large = results[10], results[10_000]
 same = all(a[0] == b[0] for a, b in zip(small, large, strict=True))
 worst_q = max(q for q, _ in large)
 worst_ms = max(ms for _, ms in large)
-print(f" queries per page: same at 10 and 10,000 shops: {'yes' if same else 'NO'}; "
-      f"max {worst_q} (target <= 10)")
+print(
+    f" queries per page: same at 10 and 10,000 shops: {'yes' if same else 'NO'}; "
+    f"max {worst_q} (target <= 10)"
+)
 print(f" worst median at 10,000 shops: {worst_ms:.1f} ms (target < 50 ms)")

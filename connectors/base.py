@@ -24,6 +24,21 @@ class Connector:
     imports_order_mail: bool = False
     order: int = 0
     description: str = ""
+    sections: tuple = ()  # connectors.sections.Section instances, in the manual's order
+
+    @classmethod
+    def section(cls, key: str):
+        for section in cls.sections:
+            if section.key == key:
+                return section
+        raise LookupError(f"{cls.code} has no section {key!r}.")
+
+    @classmethod
+    def fields(cls):
+        """(section, field) pairs in page order."""
+        for section in cls.sections:
+            for f in section.fields:
+                yield section, f
 
     def __repr__(self) -> str:
         return f"<Connector {self.code}>"
@@ -36,6 +51,9 @@ class Registry:
     def register(self, cls: type[Connector]) -> type[Connector]:
         if not cls.code or not cls.label:
             raise ImproperlyConfigured(f"{cls.__qualname__} must declare code and label.")
+        keys = [s.key for s in cls.sections]
+        if len(keys) != len(set(keys)):
+            raise ImproperlyConfigured(f"{cls.code}: two sections share a key: {keys}.")
         existing = self._connectors.get(cls.code)
         if existing is not None and existing is not cls:
             raise ImproperlyConfigured(

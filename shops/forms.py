@@ -1,7 +1,15 @@
+"""The shop form: the common record plus the mall's sections, declared by its connector."""
+
+from dataclasses import dataclass, field
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from connectors import sections as S
+from tempostar.crypto import DecryptionError
 
 from .models import Shop
 
@@ -9,6 +17,8 @@ http_url = URLValidator(
     schemes=["http", "https"],
     message=_("Enter a full URL starting with http:// or https://."),
 )
+MASK, CHANGED = "********", "***CHANGED***"
+COMMON_FIELDS = ["name", "short_name", "url", "mobile_url", "manager_name", "genre"]
 
 
 def _formfield(db_field, **kwargs):
@@ -18,22 +28,254 @@ def _formfield(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+def _form_field_for(spec: S.Field) -> forms.Field:
+    common = {"label": spec.label, "help_text": spec.help, "required": False}
+    if spec.kind == S.SECRET:
+        return forms.CharField(
+            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+            max_length=spec.max_length,
+            **common,
+        )
+    if spec.kind == S.BOOL:
+        return forms.TypedChoiceField(
+            choices=[("1", _("Use")), ("0", _("Do not use"))],
+            coerce=lambda v: v == "1",
+            widget=forms.RadioSelect,
+            **common,
+        )
+    if spec.kind == S.CHOICE:
+        return forms.ChoiceField(choices=spec.choices, **common)
+    if spec.kind in (S.INT, S.PORT):
+        return forms.IntegerField(**common)
+    if spec.kind == S.EMAIL:
+        return forms.EmailField(max_length=spec.max_length, **common)
+    if spec.kind == S.KEY_PEM:
+        return forms.CharField(
+            widget=forms.Textarea(attrs={"rows": 5, "class": "mono"}),
+            max_length=spec.max_length,
+            **common,
+        )
+    return forms.CharField(max_length=spec.max_length, **common)
+
+
+@dataclass
+class FieldRow:
+    bound: forms.BoundField
+    spec: S.Field
+    clear: forms.BoundField | None = None
+    is_set: bool = False
+    hint: str = ""
+
+
+@dataclass
+class SectionGroup:
+    section: S.Section
+    rows: list[FieldRow] = field(default_factory=list)
+    features: list = field(default_factory=list)
+
+
 class ShopForm(forms.ModelForm):
-    """The common record. The mall is fixed by the URL; the code and mail address are assigned."""
+    """Common record + sections. Secrets are write-only: blank keeps, 削除 clears."""
 
     class Meta:
         model = Shop
+        fields = COMMON_FIELDS
         formfield_callback = _formfield
-        fields = ["name", "short_name", "url", "mobile_url", "manager_name", "genre"]
         widgets = {
             "url": forms.URLInput(attrs={"placeholder": "https://www.example.jp/shop/"}),
             "mobile_url": forms.URLInput(attrs={"placeholder": "https://www.example.jp/shop/"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, connector, can_edit_credentials=True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.connector = connector
+        self.can_edit_credentials = can_edit_credentials
+        self.warnings: list[str] = []
         for name in ("url", "mobile_url"):
-            field = self.fields[name]
-            field.validators = [http_url]
+            f = self.fields[name]
+            f.validators = [http_url]
             # The field's own "invalid" message would replace the validator's.
-            field.error_messages["invalid"] = http_url.message
+            f.error_messages["invalid"] = http_url.message
+        self.is_new = self.instance.pk is None
+        stored = self.instance.settings or {}
+        hints = self.instance.secret_hints or {}
+        self.groups: list[SectionGroup] = []
+        for section in connector.sections:
+            if section.after_save and self.is_new:
+                self.groups.append(SectionGroup(section))
+                continue
+            group = SectionGroup(section, features=[S.FEATURE_LABELS[f] for f in section.features])
+            for spec in section.fields:
+                fid = section.field_id(spec)
+                name = self.field_name(section, spec)
+                ff = _form_field_for(spec)
+                if spec.kind == S.SECRET:
+                    ff.initial = ""
+                else:
+                    value = stored.get(fid, spec.default)
+                    if spec.kind == S.BOOL and value is not None:
+                        value = "1" if value else "0"
+                    ff.initial = value
+                if spec.derive:
+                    ff.widget.attrs.update(
+                        {
+                            "data-derive-pattern": spec.derive.pattern,
+                            "data-derive-prefix": spec.derive.prefix,
+                        }
+                    )
+                ff.disabled = not can_edit_credentials
+                self.fields[name] = ff
+                row = FieldRow(self[name], spec)
+                if spec.kind == S.SECRET:
+                    row.is_set = fid in hints
+                    row.hint = hints.get(fid, "")
+                    if row.is_set:
+                        self.fields[name + "__clear"] = forms.BooleanField(
+                            label=_("Delete"), required=False, disabled=not can_edit_credentials
+                        )
+                        row.clear = self[name + "__clear"]
+                group.rows.append(row)
+            self.groups.append(group)
+
+    @staticmethod
+    def field_name(section, spec) -> str:
+        return f"{section.key}__{spec.name}"
+
+    # ---- validation ---------------------------------------------------------------------
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.can_edit_credentials:
+            return cleaned
+        url = cleaned.get("url") or ""
+        hints = self.instance.secret_hints or {}
+        for group in self.groups:
+            section = group.section
+            if not group.rows:
+                continue
+            values = {}
+            for row in group.rows:
+                spec, name = row.spec, self.field_name(section, row.spec)
+                value = cleaned.get(name)
+                if spec.kind == S.SECRET:
+                    cleared = cleaned.get(name + "__clear")
+                    if not value and not cleared and section.field_id(spec) in hints:
+                        value = MASK  # stored and kept
+                elif isinstance(value, str):
+                    value = value.strip()
+                    cleaned[name] = value
+                if spec.derive and url:
+                    suggested = spec.derive(url)
+                    if suggested and not value:
+                        value = cleaned[name] = suggested
+                    elif suggested and value != suggested:
+                        self.warnings.append(
+                            _(
+                                '%(field)s "%(value)s" differs from "%(suggested)s", '
+                                "which the shop URL suggests. Check it."
+                            )
+                            % {"field": spec.label, "value": value, "suggested": suggested}
+                        )
+                values[spec.name] = value
+            in_use = any(
+                values.get(row.spec.name) not in (None, "")
+                for row in group.rows
+                if row.spec.marks_use
+            )
+            for row in group.rows:
+                spec, name = row.spec, self.field_name(section, row.spec)
+                value = values.get(spec.name)
+                if value in (None, ""):
+                    if in_use and spec.required:
+                        self.add_error(name, _("Required when this section is used."))
+                    continue
+                if spec.kind == S.SECRET and value == MASK:
+                    continue
+                try:
+                    spec.validate(value)
+                except ValidationError as exc:
+                    self.add_error(name, exc)
+            if in_use:
+                for fname, message in section.clean(values).items():
+                    self.add_error(self.field_name(section, section_field(section, fname)), message)
+        return cleaned
+
+    # ---- saving ------------------------------------------------------------------------
+
+    def save(self, commit=True):
+        shop = super().save(commit=False)
+        if not shop.mall:
+            shop.mall = self.connector.code
+        self.changes = self._common_changes()
+        if self.can_edit_credentials:
+            self._apply_sections(shop)
+        if commit:
+            shop.save()
+        return shop
+
+    def _common_changes(self):
+        changes = []
+        for name in COMMON_FIELDS:
+            if self.is_new or name in self.changed_data:
+                old = "" if self.is_new else self.initial.get(name, "")
+                new = self.cleaned_data.get(name, "")
+                if self.is_new and not new:
+                    continue
+                changes.append({"field": name, "old": old or "", "new": new or ""})
+        return changes
+
+    def _apply_sections(self, shop):
+        settings_values = dict(shop.settings or {})
+        old_hints = dict(shop.secret_hints or {})
+        secret_updates, secret_clears = {}, set()
+        for group in self.groups:
+            for row in group.rows:
+                spec, section = row.spec, group.section
+                fid, name = section.field_id(spec), self.field_name(section, spec)
+                value = self.cleaned_data.get(name)
+                if spec.kind == S.SECRET:
+                    if value:
+                        secret_updates[fid] = value
+                    elif self.cleaned_data.get(name + "__clear") and fid in old_hints:
+                        secret_clears.add(fid)
+                    continue
+                old = settings_values.get(fid)
+                if value in (None, ""):
+                    settings_values.pop(fid, None)
+                else:
+                    settings_values[fid] = value
+                if old != settings_values.get(fid) and not (self.is_new and value in (None, "")):
+                    self.changes.append(
+                        {
+                            "field": fid,
+                            "old": "" if old is None else old,
+                            "new": settings_values.get(fid, ""),
+                        }
+                    )
+        shop.settings = settings_values
+        if secret_updates or secret_clears:
+            try:
+                current = shop.get_secrets()
+            except DecryptionError as exc:
+                raise SecretsUnreadable() from exc
+            current.update(secret_updates)
+            for fid in secret_clears:
+                current.pop(fid, None)
+            shop.set_secrets(current)
+        for fid in secret_updates:
+            self.changes.append(
+                {"field": fid, "old": MASK if fid in old_hints else "", "new": CHANGED}
+            )
+        for fid in secret_clears:
+            self.changes.append({"field": fid, "old": MASK, "new": ""})
+
+
+class SecretsUnreadable(Exception):
+    """The stored secrets cannot be opened with the configured keys."""
+
+
+def section_field(section, name):
+    for spec in section.fields:
+        if spec.name == name:
+            return spec
+    raise LookupError(name)

@@ -1,12 +1,14 @@
-import secrets
+import json
+from secrets import token_hex
 
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import registry
+from tempostar import crypto
 
 from .genres import GENRE_CHOICES
 
@@ -112,6 +114,12 @@ class Shop(models.Model):
         blank=True,
         help_text=_("The genre of products the shop handles. Optional."),
     )
+    # Mall sections (connectors.sections): non-secret values, queryable, keyed "section.field".
+    settings = models.JSONField(_("settings"), default=dict, blank=True, editable=False)
+    # Every secret of the shop as one Fernet token over a JSON object (tempostar.crypto).
+    secrets = models.TextField(_("encrypted credentials"), blank=True, default="", editable=False)
+    # Which secrets are stored, with the last characters of long ones ("" when too short).
+    secret_hints = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -122,6 +130,7 @@ class Shop(models.Model):
         verbose_name = _("linked shop")
         verbose_name_plural = _("linked shops")
         indexes = [models.Index(fields=["mall", "code"])]
+        permissions = [("change_credentials", _("Can change credentials of existing shops"))]
 
     def __str__(self) -> str:
         return f"{self.code} {self.short_name}"
@@ -139,6 +148,17 @@ class Shop(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("shops:edit", args=[self.code])
 
+    def get_secrets(self) -> dict[str, str]:
+        """Decrypt the shop's secrets. Raises crypto.DecryptionError with a wrong key."""
+        if not self.secrets:
+            return {}
+        return json.loads(crypto.decrypt(self.secrets))
+
+    def set_secrets(self, values: dict[str, str]) -> None:
+        values = {k: v for k, v in values.items() if v}
+        self.secrets = crypto.encrypt(json.dumps(values, ensure_ascii=False)) if values else ""
+        self.secret_hints = {k: secret_hint(v) for k, v in values.items()}
+
     @property
     def connector(self):
         return registry.get(self.mall)
@@ -148,7 +168,39 @@ class Shop(models.Model):
         return self.connector.label if self.mall in registry else self.mall
 
 
+def secret_hint(value: str) -> str:
+    """The last four characters of a long secret, so an admin can tell which one is stored."""
+    return value[-4:] if len(value) >= 12 else ""
+
+
+class ShopChange(models.Model):
+    """Who changed what on a shop, and when. Secrets appear only as ******** / ***CHANGED***."""
+
+    CREATE, UPDATE, DELETE = "create", "update", "delete"
+    ACTIONS = [(CREATE, _("registered")), (UPDATE, _("changed")), (DELETE, _("deleted"))]
+
+    shop = models.ForeignKey(
+        Shop, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    shop_code = models.CharField(max_length=16, db_index=True)
+    user = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=8, choices=ACTIONS)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # [{"field": "ftp.password", "old": "********", "new": "***CHANGED***"}, ...]
+    changes = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("shop change")
+
+    def __str__(self) -> str:
+        return f"{self.shop_code} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
 def new_order_mail_address(code: str) -> str:
     # The random part keeps the address from being guessed from the shop code.
-    token = secrets.token_hex(4)
-    return f"{code.lower()}-{token}@{settings.ORDER_MAIL_DOMAIN}"
+    token = token_hex(4)
+    return f"{code.lower()}-{token}@{django_settings.ORDER_MAIL_DOMAIN}"

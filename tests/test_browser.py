@@ -26,8 +26,7 @@ def page(settings):
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"],
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         context = browser.new_context(locale="ja-JP")
         context.set_default_timeout(15_000)

@@ -20,9 +20,24 @@ def test_worker_runs_a_task_sent_through_the_broker():
     marker.unlink(missing_ok=True)
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="tempostar.settings_test")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tempostar", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tempostar",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         heartbeat.delay()

@@ -1,6 +1,18 @@
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
+from connectors.sections import (
+    ORDER,
+    PRODUCT,
+    PURCHASE,
+    SECRET,
+    STOCK,
+    Field,
+    Section,
+    SenderMail,
+)
+
+JAPAN_MARKETPLACE = "A1VC38T7YXB528"
 
 
 @register
@@ -10,3 +22,63 @@ class Amazon(Connector):
     imports_order_mail = False
     order = 40
     description = _("Links with Seller Central through SP-API (MWS was retired on 2024-04-01).")
+    sections = (
+        Section(
+            "sp_api",
+            _("Amazon SP-API settings"),
+            (
+                Field(
+                    "seller_id",
+                    _("Seller ID (merchant token)"),
+                    required=True,
+                    pattern=r"[A-Z0-9]{10,20}",
+                    pattern_message=_(
+                        "Enter the seller ID in capital letters and digits, such as A2EXAMPLE12345."
+                    ),
+                    help=_("Seller Central > Settings > Account info > Merchant token."),
+                ),
+                Field(
+                    "marketplace_id",
+                    _("Amazon marketplace ID"),
+                    required=True,
+                    default=JAPAN_MARKETPLACE,
+                    fixed=True,
+                    pattern=r"[A-Z0-9]{10,20}",
+                    help=_("A1VC38T7YXB528 for Amazon.co.jp."),
+                ),
+            ),
+            (PRODUCT, STOCK, ORDER, PURCHASE),
+            _(
+                "Authorize this console in Seller Central (SP-API). The authorization must be "
+                "renewed every 365 days."
+            ),
+            oauth=_("Authorize with Amazon"),
+        ),
+        Section(
+            "mws",
+            _("MWS settings (retired)"),
+            (
+                Field(
+                    "seller_token",
+                    _("Seller token (MWS)"),
+                    SECRET,
+                    retired=True,
+                    help=_("Used by MWS only. Kept for reference."),
+                ),
+                Field(
+                    "auth_token",
+                    _("MWS auth token"),
+                    SECRET,
+                    retired=True,
+                    help=_("Used by MWS only. Kept for reference."),
+                ),
+            ),
+            (),
+            _(
+                "Amazon shut MWS down on 2024-04-01. These values are no longer used; the "
+                "SP-API authorization above replaces them."
+            ),
+            retired=True,
+        ),
+        SenderMail(),
+    )

@@ -1,6 +1,20 @@
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
+from connectors.sections import (
+    ORDER,
+    SECRET,
+    STOCK,
+    Field,
+    FileTransfer,
+    ProductKey,
+    Section,
+    SenderMail,
+    store_id,
+)
+
+# http://www.dena-ec.com/user/1234567 -> 1234567 (the member number)
+MEMBER_NUMBER = r"/user/([0-9]+)"
 
 
 @register
@@ -10,3 +24,58 @@ class AuPayMarket(Connector):
     imports_order_mail = True
     order = 30
     description = _("Formerly Wowma!. Links with the shop manager (FTP, API key).")
+    sections = (
+        FileTransfer(
+            host="csv.manager.wowma.jp",
+            protocols={"ftp": 21},
+            passive=False,
+            user_from_url=store_id(MEMBER_NUMBER, prefix="u"),
+            features=("product",),
+            note=_("Set this when you use product management."),
+            user_help=_(
+                '"u" followed by the member number of the shop\'s top page URL: for '
+                "http://www.dena-ec.com/user/1234567 enter u1234567."
+            ),
+            password_help=_(
+                "The FTP password for the user ID above. If you do not know it, ask au PAY Market."
+            ),
+        ),
+        Section(
+            "wowma_api",
+            _("au PAY Market (Wowma!) API settings"),
+            (
+                Field(
+                    "shop_id",
+                    _("Shop ID (member number)"),
+                    required=True,
+                    derive=store_id(MEMBER_NUMBER),
+                    pattern=r"[0-9]+",
+                    pattern_message=_("Enter the member number in digits, such as 1234567."),
+                    help=_(
+                        "The member number in the shop's URL: for "
+                        "http://www.dena-ec.com/user/1234567 enter 1234567."
+                    ),
+                ),
+                Field(
+                    "api_key",
+                    _("API key"),
+                    SECRET,
+                    required=True,
+                    help=_(
+                        "The API key issued in the shop manager (Wow!manager). It is "
+                        "valid for 90 days, and the IP address of this console must be "
+                        "registered with it."
+                    ),
+                ),
+            ),
+            (STOCK, ORDER),
+            _("Set this when you use stock or order management."),
+        ),
+        SenderMail(),
+        ProductKey(
+            (
+                ("item_code", _("Item code (itemCode)")),
+                ("lot_number", _("Management ID (lotNumber)")),
+            )
+        ),
+    )

@@ -1,4 +1,7 @@
+from django.utils.translation import gettext_lazy as _
+
 from connectors.base import Connector, register
+from connectors.sections import STOCK, OAuthGrant, SenderMail
 
 
 @register
@@ -7,3 +10,13 @@ class Colorme(Connector):
     label = "カラーミーショップ"
     imports_order_mail = True
     order = 130
+    sections = (
+        OAuthGrant(
+            "colorme_api",
+            _("Color Me Shop API settings"),
+            _("Open the API linkage screen"),
+            features=(STOCK,),
+            note=_("Authorize this console in Color Me Shop. The authorization does not expire."),
+        ),
+        SenderMail(),
+    )

@@ -1,4 +1,7 @@
+from django.utils.translation import gettext_lazy as _
+
 from connectors.base import Connector, register
+from connectors.sections import ORDER, PRODUCT, STOCK, OAuthGrant
 
 
 @register
@@ -7,3 +10,15 @@ class Ebay(Connector):
     label = "eBay"
     imports_order_mail = False
     order = 100
+    sections = (
+        OAuthGrant(
+            "ebay_api",
+            _("eBay linkage settings"),
+            "eBayにログイン",
+            features=(PRODUCT, STOCK, ORDER),
+            note=_(
+                'Sign in with "eBayにログイン" and renew the sign-in before it expires '
+                "(about 18 months): once it lapses, eBay stops syncing."
+            ),
+        ),
+    )

@@ -1,4 +1,5 @@
 from connectors.base import Connector, register
+from connectors.sections import SenderMail
 
 
 @register
@@ -7,3 +8,4 @@ class Gurunavi(Connector):
     label = "ぐるなび食市場"
     imports_order_mail = False
     order = 80
+    sections = (SenderMail(),)

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
+from connectors.sections import SenderMail
 
 
 @register
@@ -13,3 +14,4 @@ class Other(Connector):
         "Phone and fax orders, and orders from malls with no link, "
         "imported from the TEMPOSTAR-format order CSV."
     )
+    sections = (SenderMail(),)

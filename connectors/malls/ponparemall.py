@@ -1,4 +1,15 @@
+from django.utils.translation import gettext_lazy as _
+
 from connectors.base import Connector, register
+from connectors.sections import (
+    PRODUCT,
+    SECRET,
+    STOCK,
+    Field,
+    ProductKey,
+    Section,
+    SenderMail,
+)
 
 
 @register
@@ -7,3 +18,36 @@ class Ponparemall(Connector):
     label = "ポンパレモール"
     imports_order_mail = True
     order = 50
+    sections = (
+        Section(
+            "ponpare",
+            _("Ponpare Mall linkage settings"),
+            (
+                Field(
+                    "login_id",
+                    _("Shop login ID"),
+                    required=True,
+                    help=_("The login ID of the Ponpare Mall shop manager."),
+                ),
+                Field(
+                    "password",
+                    _("Shop login password"),
+                    SECRET,
+                    required=True,
+                    help=_("The password of the login ID above."),
+                ),
+            ),
+            (PRODUCT, STOCK),
+            _(
+                "Set this when you use product or stock management. Enter the shop manager's "
+                'login and run "認証実行" after registering.'
+            ),
+        ),
+        SenderMail(),
+        ProductKey(
+            (
+                ("item_manage_id", _("Item management ID")),
+                ("item_code", _("Item code")),
+            )
+        ),
+    )

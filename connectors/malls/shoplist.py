@@ -1,4 +1,15 @@
+from django.utils.translation import gettext_lazy as _
+
 from connectors.base import Connector, register
+from connectors.sections import (
+    PRODUCT,
+    STOCK,
+    Field,
+    FileTransfer,
+    ProductKey,
+    Section,
+    SenderMail,
+)
 
 
 @register
@@ -7,3 +18,32 @@ class Shoplist(Connector):
     label = "SHOPLIST"
     imports_order_mail = True
     order = 70
+    sections = (
+        FileTransfer(
+            host="ftp.shop-list.com",
+            protocols={"ftp": 21},
+            passive=True,
+            user_help=_("The FTP user ID given by SHOPLIST. If you do not know it, ask them."),
+            password_help=_("The FTP password given by SHOPLIST. If you do not know it, ask them."),
+        ),
+        Section(
+            "shoplist",
+            _("SHOPLIST items"),
+            (
+                Field(
+                    "shop_code",
+                    _("SHOPLIST shop code"),
+                    required=True,
+                    help=_("Your shop code at SHOPLIST."),
+                ),
+            ),
+            (PRODUCT, STOCK),
+        ),
+        SenderMail(),
+        ProductKey(
+            (
+                ("product_code", _("Product code")),
+                ("jan_code", _("JAN code")),
+            )
+        ),
+    )

@@ -1,6 +1,21 @@
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
+from connectors.sections import (
+    INT,
+    KEY_PEM,
+    ORDER,
+    STOCK,
+    Field,
+    FileTransfer,
+    Section,
+    SenderMail,
+    store_id,
+    together,
+)
+
+# https://store.shopping.yahoo.co.jp/savaway/ -> savaway
+YAHOO_STORE = r"store\.shopping\.yahoo\.co\.jp/([A-Za-z0-9_-]+)"
 
 
 @register
@@ -10,3 +25,63 @@ class YahooShopping(Connector):
     imports_order_mail = True
     order = 20
     description = _("Links with Store Creator Pro (FTP, Yahoo! JAPAN ID sign-in).")
+    sections = (
+        FileTransfer(
+            host="ftp.castle.yahoofs.jp",
+            protocols={"ftp": 21},
+            passive=True,
+            user_from_url=store_id(YAHOO_STORE, prefix="store-"),
+            user_help=_(
+                '"store-" followed by the store ID of the shop\'s top page URL: for '
+                "https://store.shopping.yahoo.co.jp/savaway/ enter store-savaway."
+            ),
+            password_help=_(
+                "The FTP password for the user ID above. If you do not know it, issue it "
+                "again in Store Creator Pro."
+            ),
+        ),
+        SenderMail(),
+        Section(
+            "yahoo_api",
+            _("Yahoo! Shopping API settings"),
+            (
+                Field(
+                    "store_account",
+                    _("Store account to use"),
+                    required=True,
+                    derive=store_id(YAHOO_STORE),
+                    pattern=r"[A-Za-z0-9_-]+",
+                    pattern_message=_("Enter the store ID only, such as savaway."),
+                    help=_(
+                        "The store ID of the shop's top page URL: for "
+                        "https://store.shopping.yahoo.co.jp/savaway/ enter savaway."
+                    ),
+                ),
+                Field(
+                    "public_key",
+                    _("Public key"),
+                    KEY_PEM,
+                    max_length=4000,
+                    help=_(
+                        "The public key registered in Store Creator Pro. With a public "
+                        "key and its version, a sign-in lasts 28 days instead of 12 "
+                        "hours. The key itself is valid for 1 year."
+                    ),
+                ),
+                Field(
+                    "public_key_version",
+                    _("Public key version"),
+                    INT,
+                    help=_("The version number shown next to the public key."),
+                ),
+            ),
+            (ORDER, STOCK),
+            _(
+                "Set this when stock or order management uses the API. Sign in with "
+                '"Yahoo! JAPAN IDでログイン" and renew the sign-in before it expires: once it '
+                "lapses, stock and orders stop syncing."
+            ),
+            oauth="Yahoo! JAPAN IDでログイン",
+            rules=(together("public_key", "public_key_version"),),
+        ),
+    )

@@ -1,0 +1,314 @@
+"""Reusable, parameterised sections a mall is composed of.
+
+A Section declares its fields: which are secret, which are fixed by the manual ("一律で"),
+which follow from the shop URL, which features need them, and how they are validated. Views
+and forms read these declarations; they never know a mall by name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+
+
+def _interpolate(message, params) -> str:
+    return str(message) % params
+
+
+# "%(x)s" interpolation of a lazy translation, evaluated in the language of the request.
+interpolate_lazy = lazy(_interpolate, str)
+
+# Features of the manual's headings: (商品)(在庫)(受注)(カード)(発注)
+PRODUCT, STOCK, ORDER, CARD, PURCHASE = "product", "stock", "order", "card", "purchase"
+FEATURE_LABELS = {
+    PRODUCT: _("Products"),
+    STOCK: _("Stock"),
+    ORDER: _("Orders"),
+    CARD: _("Card"),
+    PURCHASE: _("Purchasing"),
+}
+
+HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$"
+)
+
+
+@dataclass(frozen=True)
+class Derive:
+    """A value that follows from the shop URL: the first group of `pattern`, plus a prefix.
+
+    The same pattern runs in Python (on save) and in the browser (as the URL is typed), so
+    it must stay within the syntax both understand.
+    """
+
+    pattern: str
+    prefix: str = ""
+
+    def __call__(self, url: str) -> str:
+        match = re.search(self.pattern, url or "")
+        return f"{self.prefix}{match.group(1)}" if match else ""
+
+
+def store_id(pattern: str, prefix: str = "") -> Derive:
+    return Derive(pattern, prefix)
+
+
+# Field kinds and how they validate.
+TEXT, SECRET, INT, BOOL, CHOICE, EMAIL, HOST, PORT, KEY_PEM, INFO = (
+    "text",
+    "secret",
+    "int",
+    "bool",
+    "choice",
+    "email",
+    "host",
+    "port",
+    "pem",
+    "info",
+)
+
+
+def validate_host(value: str) -> None:
+    try:
+        ipaddress.ip_address(value)
+        return
+    except ValueError:
+        pass
+    if not HOSTNAME_RE.match(value):
+        raise ValidationError(
+            _("Enter a host name such as ftp.example.jp (no scheme, path or spaces).")
+        )
+
+
+def validate_port(value: int) -> None:
+    if not 1 <= value <= 65535:
+        raise ValidationError(_("Enter a port number from 1 to 65535."))
+
+
+def validate_pem_public_key(value: str) -> None:
+    text = value.strip()
+    if not (
+        re.match(r"^-----BEGIN [A-Z ]*PUBLIC KEY-----", text)
+        and re.search(r"-----END [A-Z ]*PUBLIC KEY-----$", text)
+    ):
+        raise ValidationError(
+            _(
+                "Paste the whole public key, including the -----BEGIN PUBLIC KEY----- and "
+                "-----END PUBLIC KEY----- lines."
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: Any
+    kind: str = TEXT
+    help: Any = ""
+    required: bool = False  # required whenever the section is in use
+    default: Any = None  # prefilled; for fixed values, what the manual says to enter
+    fixed: bool = False  # the manual fixes the value ("一律で")
+    choices: tuple = ()
+    derive: Derive | None = None
+    max_length: int = 255
+    retired: bool = False  # kept for reference, no longer used by the mall
+    pattern: str = ""  # extra regex the value must match
+    pattern_message: Any = ""
+
+    @property
+    def secret(self) -> bool:
+        return self.kind == SECRET
+
+    @property
+    def marks_use(self) -> bool:
+        """A value here means the operator is setting the section up."""
+        return (
+            self.default is None
+            and self.derive is None
+            and not self.retired
+            and self.kind not in (BOOL, INFO)
+        )
+
+    def validate(self, value) -> None:
+        if value in (None, ""):
+            return
+        if self.kind == EMAIL:
+            validate_email(value)
+        elif self.kind == HOST:
+            validate_host(value)
+        elif self.kind == PORT:
+            validate_port(value)
+        elif self.kind == KEY_PEM:
+            validate_pem_public_key(value)
+        if self.pattern and isinstance(value, str) and not re.fullmatch(self.pattern, value):
+            raise ValidationError(self.pattern_message or _("Enter a valid value."))
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: Any
+    fields: tuple[Field, ...] = ()
+    features: tuple[str, ...] = ()
+    note: Any = ""  # the manual's "※ ... 利用時は設定します" line
+    after_save: bool = False  # the whole section appears only once the shop exists
+    oauth: Any = ""  # sign-in button label; sign-in is possible only once the shop exists
+    retired: bool = False
+    rules: tuple = ()  # callables(values) -> {field name: message}, for cross-field checks
+    extra: dict = field(default_factory=dict)
+
+    def field_id(self, f: Field) -> str:
+        return f"{self.key}.{f.name}"
+
+    def clean(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Cross-field checks on the section's values (secrets count as set when stored)."""
+        errors = {}
+        for rule in self.rules:
+            errors.update(rule(values))
+        return errors
+
+
+def together(*names: str):
+    """All of these fields, or none."""
+
+    def rule(values):
+        if any(values.get(n) not in (None, "") for n in names):
+            return {
+                n: _("Enter this too: it goes together with the other fields of this pair.")
+                for n in names
+                if values.get(n) in (None, "")
+            }
+        return {}
+
+    return rule
+
+
+def required_when(name: str, other: str, value):
+    """`name` is required when `other` equals `value`."""
+
+    def rule(values):
+        if values.get(other) == value and values.get(name) in (None, ""):
+            return {name: _("Required by the choice you made below.")}
+        return {}
+
+    return rule
+
+
+# ---- shared sections ------------------------------------------------------------------------
+
+
+def FileTransfer(
+    *,
+    host: str | None,
+    protocols: dict[str, int],
+    passive: bool,
+    user_from_url: Derive | None = None,
+    features=(PRODUCT, STOCK),
+    note=_("Set this when you use product management, or stock management through FTP."),
+    user_help=_("The FTP user ID for the host above."),
+    password_help=_("The FTP password for the user ID above."),
+) -> Section:
+    """FTP/SFTP upload settings; host, port and passive mode as the mall fixes them."""
+    fields = []
+    if len(protocols) > 1:
+        labels = {"sftp": "SFTP", "ftp": "FTP", "ftps": "FTPS"}
+        fields.append(
+            Field(
+                "protocol",
+                _("Protocol"),
+                CHOICE,
+                choices=tuple((p, labels[p]) for p in protocols),
+                default=next(iter(protocols)),
+                fixed=True,
+                help=_("How files are sent. The port follows the protocol unless you change it."),
+            )
+        )
+    default_port = next(iter(protocols.values()))
+    if host:
+        host_help = interpolate_lazy(_("Enter %(host)s for every shop."), {"host": host})
+    else:
+        host_help = _("The host address the mall gave you.")
+    port_help = interpolate_lazy(_("Enter %(port)s for every shop."), {"port": default_port})
+    passive_help = (
+        _('Select "use" for every shop.') if passive else _('Select "do not use" for every shop.')
+    )
+    fields += [
+        Field(
+            "host",
+            _("Host address"),
+            HOST,
+            required=True,
+            default=host,
+            fixed=host is not None,
+            help=host_help,
+        ),
+        Field(
+            "port",
+            _("Port number"),
+            PORT,
+            required=True,
+            default=default_port,
+            fixed=True,
+            help=port_help,
+        ),
+        Field("user", _("FTP user ID"), required=True, derive=user_from_url, help=user_help),
+        Field("password", _("FTP password"), SECRET, required=True, help=password_help),
+        Field("passive", _("Passive mode"), BOOL, default=passive, fixed=True, help=passive_help),
+    ]
+    return Section(
+        "ftp", _("FTP settings"), tuple(fields), features, note, extra={"protocols": protocols}
+    )
+
+
+def SenderMail() -> Section:
+    return Section(
+        "sender_mail",
+        _("Sender e-mail settings"),
+        (
+            Field(
+                "from_address",
+                _("Sender address"),
+                EMAIL,
+                required=True,
+                help=_("The From address of mails sent to buyers."),
+            ),
+            Field(
+                "bcc_address",
+                _("BCC address"),
+                EMAIL,
+                help=_("A copy of every mail sent to buyers goes to this address."),
+            ),
+        ),
+        (ORDER,),
+        _("Set this when you use order management."),
+    )
+
+
+def ProductKey(choices: tuple[tuple[str, Any], ...]) -> Section:
+    return Section(
+        "product_key",
+        _("Same-product key"),
+        (
+            Field(
+                "key",
+                _("Same-product key"),
+                CHOICE,
+                choices=choices,
+                default=choices[0][0],
+                help=_("Choose the mall item that becomes the product code in this console."),
+            ),
+        ),
+        (PRODUCT, STOCK),
+    )
+
+
+def OAuthGrant(key: str, title, button, *, features, note="") -> Section:
+    """An authorization granted by signing in at the mall; usable after the first save."""
+    return Section(key, title, (), features, note, after_save=True, oauth=button)
