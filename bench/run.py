@@ -1,12 +1,12 @@
-"""make bench: every benchmark under bench/, printing figures."""
+"""make bench: run every bench/bench_*.py in its own process, printing its figures."""
 
-import runpy
+import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-
+failed = False
 for script in sorted(HERE.glob("bench_*.py")):
     print(f"== {script.stem}", flush=True)
-    runpy.run_path(str(script), run_name="__main__")
+    failed |= subprocess.run([sys.executable, str(script)], cwd=HERE.parent).returncode != 0
+sys.exit(1 if failed else 0)

@@ -50,6 +50,7 @@ class Derive:
 
     pattern: str
     prefix: str = ""
+    do_not_call_in_templates = True  # templates test it, they must not call it
 
     def __call__(self, url: str) -> str:
         match = re.search(self.pattern, url or "")
@@ -235,7 +236,13 @@ def FileTransfer(
         host_help = interpolate_lazy(_("Enter %(host)s for every shop."), {"host": host})
     else:
         host_help = _("The host address the mall gave you.")
-    port_help = interpolate_lazy(_("Enter %(port)s for every shop."), {"port": default_port})
+    if len(protocols) > 1:
+        port_help = interpolate_lazy(
+            _("Enter %(ports)s."),
+            {"ports": ", ".join(f"{p.upper()} {n}" for p, n in protocols.items())},
+        )
+    else:
+        port_help = interpolate_lazy(_("Enter %(port)s for every shop."), {"port": default_port})
     passive_help = (
         _('Select "use" for every shop.') if passive else _('Select "do not use" for every shop.')
     )

@@ -1,5 +1,6 @@
 """The shop form: the common record plus the mall's sections, declared by its connector."""
 
+import json
 from dataclasses import dataclass, field
 
 from django import forms
@@ -123,6 +124,10 @@ class ShopForm(forms.ModelForm):
                             "data-derive-prefix": spec.derive.prefix,
                         }
                     )
+                if spec.name == "protocol" and "protocols" in section.extra:
+                    # The browser moves the port along with the protocol (static/js/derive.js).
+                    ff.widget.attrs["data-ports"] = json.dumps(section.extra["protocols"])
+                    ff.widget.attrs["data-port-field"] = f"id_{section.key}__port"
                 ff.disabled = not can_edit_credentials
                 self.fields[name] = ff
                 row = FieldRow(self[name], spec)
@@ -136,6 +141,10 @@ class ShopForm(forms.ModelForm):
                         row.clear = self[name + "__clear"]
                 group.rows.append(row)
             self.groups.append(group)
+
+    def common_fields(self):
+        """The common record's bound fields, in the manual's order."""
+        return [self[name] for name in COMMON_FIELDS]
 
     @staticmethod
     def field_name(section, spec) -> str:

@@ -80,3 +80,56 @@ def test_log_in_add_a_shop_and_find_it(live_server, page, operator):
     page.get_by_placeholder("ショップ名またはショップコード").fill("サバウェイ")
     page.get_by_role("button", name="絞り込み").click()
     expect(page.locator("#shop-list tbody tr")).to_have_count(1)
+
+
+def test_yahoo_ftp_user_follows_the_url_and_rakuten_registers(live_server, page, admin_user):
+    from playwright.sync_api import expect
+
+    from shops.models import Shop
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("ユーザー名").fill("admin")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+
+    # Yahoo!ショッピング: the FTP user ID and store account appear while the URL is typed.
+    page.goto(f"{live_server.url}/shops/new/yahoo_shopping/")
+    page.locator("#id_url").press_sequentially("https://store.shopping.yahoo.co.jp/savaway/")
+    expect(page.locator("#id_ftp__user")).to_have_value("store-savaway")
+    expect(page.locator("#id_yahoo_api__store_account")).to_have_value("savaway")
+    expect(page.locator('[data-suggestion-for="id_ftp__user"]')).to_contain_text("store-savaway")
+    # A typed value that differs is flagged, and is no longer overwritten.
+    page.locator("#id_ftp__user").fill("store-other")
+    expect(page.locator('[data-suggestion-for="id_ftp__user"]')).to_have_class(
+        re.compile("mismatch")
+    )
+    page.locator("#id_url").fill("https://store.shopping.yahoo.co.jp/another/")
+    page.locator("#id_url").dispatch_event("input")
+    expect(page.locator("#id_ftp__user")).to_have_value("store-other")
+
+    # 楽天市場: register with credentials; fixed values are prefilled.
+    page.goto(f"{live_server.url}/shops/new/rakuten/")
+    expect(page.locator("#id_ftp__host")).to_have_value("upload.rakuten.ne.jp")
+    expect(page.locator("#id_ftp__port")).to_have_value("22")
+    page.locator("#id_ftp__protocol").select_option("ftp")
+    expect(page.locator("#id_ftp__port")).to_have_value("21")
+    page.locator("#id_ftp__protocol").select_option("sftp")
+    expect(page.locator("#id_ftp__port")).to_have_value("22")
+    page.get_by_label("ショップ名(正式名称)").fill("株式会社サバウェイ")
+    page.get_by_label("ショップ名(略称)").fill("サバウェイ楽天")
+    page.locator("#id_url").fill("https://www.rakuten.co.jp/savaway/")
+    page.locator("#id_url").dispatch_event("input")
+    expect(page.locator("#id_ftp__user")).to_have_value("savaway")
+    page.locator("#id_ftp__password").fill("browser-ftp-password")
+    page.locator("#id_rakuten_api__service_secret").fill("SP-browser-service-secret")
+    page.locator("#id_rakuten_api__license_key").fill("SL-browser-license-key-77aa")
+    page.get_by_role("button", name="登録").click()
+
+    shop = Shop.objects.get(mall="rakuten")
+    expect(page.get_by_role("status").first).to_contain_text(shop.code)
+    expect(page.locator("#id_rakuten_api__license_key-state")).to_have_text("設定済み(末尾 77aa)")
+    expect(page.locator("#id_rakuten_api__license_key")).to_have_value("")
+    assert "SL-browser-license-key-77aa" not in page.content()
+    assert shop.get_secrets()["rakuten_api.license_key"] == "SL-browser-license-key-77aa"
+    assert shop.settings["ftp.user"] == "savaway"

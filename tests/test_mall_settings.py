@@ -298,3 +298,21 @@ def test_rotate_refuses_when_a_secret_cannot_be_opened(admin_client, settings):
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(CommandError, match="S0000"):
         call_command("rotate_encryption_keys")
+
+
+@pytest.mark.parametrize("mall", registry.codes())
+def test_every_input_appears_once_in_manual_order(admin_client, make_shop, mall):
+    import re
+
+    shop = make_shop(mall)
+    page = admin_client.get(reverse("shops:edit", args=[shop.code])).content.decode()
+    names = re.findall(r'<(?:input|select|textarea)[^>]* name="([^"]+)"', page)
+    names = [n for n in names if n not in ("csrfmiddlewaretoken", "next", "language", "q")]
+    # Radio buttons share a name; any other repeat is a field rendered twice.
+    names = [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n]
+    assert len(names) == len(set(names)), names
+    connector = registry.get(mall)
+    expected = ["name", "short_name", "url", "mobile_url", "manager_name", "genre"] + [
+        f"{section.key}__{spec.name}" for section, spec in connector.fields()
+    ]
+    assert [n for n in names if not n.endswith("__clear")] == expected

@@ -200,3 +200,8 @@ def test_admin_site_for_superusers(admin_client, make_shop):
     shop = make_shop()
     assert admin_client.get(reverse("admin:shops_shop_changelist")).status_code == 200
     assert shop.code in admin_client.get(reverse("admin:shops_shop_changelist")).content.decode()
+
+
+def test_japanese_even_when_the_browser_asks_for_english(operator_client):
+    page = operator_client.get(reverse("shops:list"), HTTP_ACCEPT_LANGUAGE="en-US,en").content
+    assert "連携ショップ基本設定" in page.decode()

@@ -34,3 +34,19 @@
   url.addEventListener("input", update);
   update();
 })();
+
+// The port follows the protocol (SFTP 22, FTP 21) unless the user typed another port.
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-ports]").forEach(function (select) {
+    var ports = JSON.parse(select.dataset.ports);
+    var port = document.getElementById(select.dataset.portField);
+    if (!port) return;
+    var defaults = Object.keys(ports).map(function (k) { return String(ports[k]); });
+    select.addEventListener("change", function () {
+      if (port.value === "" || defaults.indexOf(port.value) !== -1) {
+        port.value = ports[select.value];
+      }
+    });
+  });
+})();
