@@ -294,10 +294,13 @@ def test_rotate_refuses_when_a_secret_cannot_be_opened(admin_client, settings):
     from cryptography.fernet import Fernet
     from django.core.management import CommandError
 
-    register(admin_client, "qoo10")
+    shop = register(admin_client, "qoo10")
+    token = shop.secrets
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-    with pytest.raises(CommandError, match="S0000"):
+    with pytest.raises(CommandError, match=f"Shop {shop.code}:"):
         call_command("rotate_encryption_keys")
+    shop.refresh_from_db()
+    assert shop.secrets == token
 
 
 @pytest.mark.parametrize("mall", registry.codes())
