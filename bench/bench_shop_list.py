@@ -6,44 +6,18 @@ another empty database (for example a scratch PostgreSQL database), whose shop t
 Target (issue A): at most 10 queries per page, the same at 10 as at 10,000; median < 50 ms.
 """
 
-import os
-import statistics
-import sys
-import tempfile
-import time
-from pathlib import Path
+from harness import setup, timed_get
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-workdir = tempfile.mkdtemp(prefix="tempostar-bench-")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tempostar.settings_test")
-os.environ.setdefault("VAR_DIR", workdir)
-os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3"
-)
+REPEAT = 40
+client = setup("list")
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 from connectors.base import registry  # noqa: E402
 from shops.models import Shop, ShopCode, format_shop_code, new_order_mail_address  # noqa: E402
 from tests.mall_data import MALLS  # noqa: E402
 
-REPEAT = 40
-setup_test_environment()
-call_command("migrate", verbosity=0)
 Shop.objects.all().delete()
-user, _ = get_user_model().objects.get_or_create(
-    username="bench", defaults={"is_staff": True, "is_superuser": True}
-)
-client = Client()
-client.force_login(user)
 malls = registry.all()
 
 
@@ -92,20 +66,8 @@ def configure(shop, connector):
 
 
 def measure(label: str, params: dict) -> tuple[int, float]:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get("/shops/", params)
-    assert response.status_code == 200, response.status_code
-    queries = len(ctx.captured_queries)
-    times = []
-    for _ in range(REPEAT):
-        start = time.perf_counter()
-        client.get("/shops/", params)
-        times.append((time.perf_counter() - start) * 1000)
-    median = statistics.median(times)
-    print(
-        f"  {label:<34} {queries:>3} queries   median {median:6.1f} ms   "
-        f"p95 {sorted(times)[int(REPEAT * 0.95) - 1]:6.1f} ms"
-    )
+    queries, median, p95 = timed_get(client, "/shops/", params, REPEAT)
+    print(f"  {label:<34} {queries:>3} queries   median {median:6.1f} ms   p95 {p95:6.1f} ms")
     return queries, median
 
 
