@@ -164,9 +164,22 @@ class Section:
     retired: bool = False
     rules: tuple = ()  # callables(values) -> {field name: message}, for cross-field checks
     extra: dict = field(default_factory=dict)
+    # check(section, CheckContext) -> CheckResult: the 接続確認 of this section, run by a
+    # worker. None: nothing in this section can be tested.
+    checker: Any = None
 
     def field_id(self, f: Field) -> str:
         return f"{self.key}.{f.name}"
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise LookupError(f"{self.key} has no field {name!r}.")
+
+    @property
+    def testable(self) -> bool:
+        return self.checker is not None
 
     def clean(self, values: dict[str, Any]) -> dict[str, Any]:
         """Cross-field checks on the section's values (secrets count as set when stored)."""
@@ -270,8 +283,42 @@ def FileTransfer(
         Field("passive", _("Passive mode"), BOOL, default=passive, fixed=True, help=passive_help),
     ]
     return Section(
-        "ftp", _("FTP settings"), tuple(fields), features, note, extra={"protocols": protocols}
+        "ftp",
+        _("FTP settings"),
+        tuple(fields),
+        features,
+        note,
+        extra={"protocols": protocols, "host": host},
+        checker=check_file_transfer,
     )
+
+
+def check_file_transfer(section: Section, ctx):
+    """Log in over SFTP or FTP as configured; pin the SSH host key on the first success."""
+    from .checks import CheckResult
+    from .transports.ftp import check_ftp
+    from .transports.guard import checked_address
+    from .transports.sftp import check_sftp
+
+    protocols = section.extra["protocols"]
+    host, port, user = ctx.get("host"), ctx.get("port"), ctx.get("user")
+    password = ctx.secrets.get("password")
+    if not (host and port and user and password):
+        return CheckResult.untested("not_configured", "host, port, user ID and password")
+    # The mall's own host is pinned; a host the user typed goes through the guard.
+    address = checked_address(host, port, pinned=host == section.extra["host"])
+    protocol = ctx.get("protocol") or next(iter(protocols))
+    if protocol == "sftp":
+        target = f"{host}:{port}"
+        known = ctx.get("host_key") if ctx.get("host_key_for") == target else None
+        result = check_sftp(address, port, user, password, known_key=known, timeout=ctx.timeout)
+        if result.status == "success" and not known:
+            result.store = {"host_key": result.info["host_key"], "host_key_for": target}
+        return result
+    passive = ctx.get("passive")
+    if passive is None:
+        passive = section.field("passive").default
+    return check_ftp(address, port, user, password, passive=bool(passive), timeout=ctx.timeout)
 
 
 def SenderMail() -> Section:
@@ -316,6 +363,69 @@ def ProductKey(choices: tuple[tuple[str, Any], ...]) -> Section:
     )
 
 
-def OAuthGrant(key: str, title, button, *, features, note="") -> Section:
+def OAuthGrant(
+    key: str, title, button, *, provider: str, features, note="", checker=None
+) -> Section:
     """An authorization granted by signing in at the mall; usable after the first save."""
-    return Section(key, title, (), features, note, after_save=True, oauth=button)
+    return Section(
+        key,
+        title,
+        (),
+        features,
+        note,
+        after_save=True,
+        oauth=button,
+        extra={"provider": provider},
+        checker=checker or check_oauth_refresh,
+    )
+
+
+def not_testable(section: Section, ctx):
+    """For sections the mall offers no outside check for: say so, never claim success."""
+    from .checks import CheckResult
+
+    return CheckResult.untested("not_testable")
+
+
+def check_oauth_refresh(section: Section, ctx):
+    """Refresh the stored grant at the provider's token endpoint (RFC 6749 section 6)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from .checks import CheckResult
+    from .transports import http
+
+    refresh = ctx.secrets.get("refresh_token")
+    if not refresh:
+        return CheckResult.untested("not_signed_in")
+    provider = settings.OAUTH_PROVIDERS[section.extra["provider"]]
+    response = http.request(
+        "POST",
+        provider["token_url"],
+        timeout=ctx.timeout,
+        data={"grant_type": "refresh_token", "refresh_token": refresh},
+        auth=(provider["client_id"], provider["client_secret"]),
+    )
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code == 400 and body.get("error") == "invalid_grant":
+        return CheckResult.fail("key_expired", "token endpoint: invalid_grant")
+    if response.status_code in (400, 401):
+        return CheckResult.fail(
+            "auth_failed",
+            f"token endpoint: HTTP {response.status_code} {body.get('error', '')}".strip(),
+        )
+    if response.status_code != 200 or "access_token" not in body:
+        return CheckResult.fail("unexpected", f"token endpoint: HTTP {response.status_code}")
+    secrets = {"access_token": body["access_token"]}
+    if body.get("refresh_token"):
+        secrets["refresh_token"] = body["refresh_token"]
+    store = {}
+    if body.get("expires_in"):
+        expires = timezone.now() + timedelta(seconds=int(body["expires_in"]))
+        store["access_expires_at"] = expires.isoformat()
+    return CheckResult.ok("token refreshed", store=store, store_secrets=secrets)

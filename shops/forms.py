@@ -73,6 +73,8 @@ class SectionGroup:
     section: S.Section
     rows: list[FieldRow] = field(default_factory=list)
     features: list = field(default_factory=list)
+    last_check: object = None  # set by the edit view
+    host_key: str | None = None
 
 
 class ShopForm(forms.ModelForm):

@@ -204,3 +204,91 @@ def new_order_mail_address(code: str) -> str:
     # The random part keeps the address from being guessed from the shop code.
     token = token_hex(4)
     return f"{code.lower()}-{token}@{django_settings.ORDER_MAIL_DOMAIN}"
+
+
+class CheckBatch(models.Model):
+    """One 全ショップ接続確認 run: the progress bar counts its checks."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("connection check batch")
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.total})"
+
+
+class ConnectionCheck(models.Model):
+    """One 接続確認 of one section of one shop, run by a worker. Never holds a secret."""
+
+    PENDING, RUNNING, SUCCESS, FAILED, UNTESTED = (
+        "pending",
+        "running",
+        "success",
+        "failed",
+        "untested",
+    )
+    STATUSES = [
+        (PENDING, _("waiting")),
+        (RUNNING, _("testing")),
+        (SUCCESS, _("success")),
+        (FAILED, _("failed")),
+        (UNTESTED, _("not tested")),
+    ]
+    DONE = (SUCCESS, FAILED, UNTESTED)
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="checks")
+    section = models.CharField(max_length=32)
+    status = models.CharField(max_length=10, choices=STATUSES, default=PENDING)
+    code = models.CharField(max_length=32, blank=True)
+    detail = models.TextField(blank=True)
+    info = models.JSONField(default=dict, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    batch = models.ForeignKey(
+        CheckBatch, on_delete=models.CASCADE, null=True, blank=True, related_name="checks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("connection check")
+        indexes = [
+            models.Index(fields=["shop", "section", "-created_at"]),
+            models.Index(fields=["batch", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}/{self.section} {self.status}"
+
+    @property
+    def message(self) -> str:
+        from connectors.checks import MESSAGES
+
+        if self.status in (self.PENDING, self.RUNNING):
+            return str(self.get_status_display())
+        return str(MESSAGES.get(self.code, MESSAGES["unexpected"]))
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.pk,
+            "shop": self.shop.code if self.shop_id else None,
+            "section": self.section,
+            "status": self.status,
+            "status_label": str(self.get_status_display()),
+            "done": self.status in self.DONE,
+            "message": self.message,
+            "detail": self.detail,
+            "info": self.info,
+            "latency_ms": self.latency_ms,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }

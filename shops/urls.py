@@ -10,4 +10,13 @@ urlpatterns = [
     path("new/<str:mall>/", views.ShopCreateView.as_view(), name="create"),
     path("<str:code>/edit/", views.ShopUpdateView.as_view(), name="edit"),
     path("<str:code>/delete/", views.ShopDeleteView.as_view(), name="delete"),
+    path("<str:code>/check/<str:section>/", views.CheckSectionView.as_view(), name="check"),
+    path(
+        "<str:code>/forget-host-key/<str:section>/",
+        views.ForgetHostKeyView.as_view(),
+        name="forget_host_key",
+    ),
+    path("checks/all/", views.CheckAllView.as_view(), name="check_all"),
+    path("checks/<int:pk>/", views.CheckStatusView.as_view(), name="check_status"),
+    path("checks/batch/<int:pk>/", views.CheckBatchView.as_view(), name="check_batch"),
 ]

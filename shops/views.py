@@ -1,17 +1,21 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.http import Http404
-from django.shortcuts import redirect
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import CreateView, DeleteView, ListView, TemplateView, UpdateView
 
 from connectors.base import registry
 
+from . import checks
 from .forms import SecretsUnreadable, ShopForm
 from .history import describe_changes, record_change
-from .models import Shop, ShopChange
+from .models import CheckBatch, ConnectionCheck, Shop, ShopChange
 
 
 class ShopListView(PermissionRequiredMixin, ListView):
@@ -27,8 +31,15 @@ class ShopListView(PermissionRequiredMixin, ListView):
         mall = self.request.GET.get("mall", "")
         if mall in registry:
             qs = qs.filter(mall=mall)
+        # The last finished connection check of each shop, in the same query.
+        last = ConnectionCheck.objects.filter(
+            shop=OuterRef("pk"), finished_at__isnull=False
+        ).order_by("-finished_at", "-pk")
         return qs.only(
             "code", "mall", "name", "short_name", "url", "order_mail_address", "updated_at"
+        ).annotate(
+            last_check_status=Subquery(last.values("status")[:1]),
+            last_check_at=Subquery(last.values("finished_at")[:1]),
         )
 
     def get_context_data(self, **kwargs):
@@ -137,11 +148,16 @@ class ShopUpdateView(PermissionRequiredMixin, UpdateView):
 
     def get_context_data(self, **kwargs):
         history = self.object.changes.select_related("user")[:50]
-        return super().get_context_data(
+        ctx = super().get_context_data(
             connector=self.object.connector,
             history=describe_changes(self.object.connector, history),
             **kwargs,
         )
+        last = checks.latest_checks(self.object)
+        for group in ctx["form"].groups:
+            group.last_check = last.get(group.section.key)
+            group.host_key = (self.object.settings or {}).get(f"{group.section.key}.host_key")
+        return ctx
 
 
 class ShopDeleteView(PermissionRequiredMixin, DeleteView):
@@ -157,3 +173,98 @@ class ShopDeleteView(PermissionRequiredMixin, DeleteView):
         response = super().form_valid(form)
         messages.success(self.request, _("Deleted %(shop)s.") % {"shop": label})
         return response
+
+
+# ---- connection checks (接続確認) ---------------------------------------------------------
+
+
+class CheckSectionView(PermissionRequiredMixin, View):
+    """POST: start a check of one section; answers JSON for the page's script."""
+
+    permission_required = "shops.change_shop"
+
+    def post(self, request, code, section):
+        shop = get_object_or_404(Shop, code=code)
+        try:
+            check = checks.request_check(shop, section, request.user)
+        except LookupError:
+            raise Http404(_("This section cannot be tested.")) from None
+        if request.headers.get("Accept") == "application/json":
+            return JsonResponse(
+                {**check.as_json(), "url": reverse("shops:check_status", args=[check.pk])},
+                status=202,
+            )
+        messages.info(request, _("The connection test has started."))
+        return redirect(reverse("shops:edit", args=[shop.code]) + f"#section-{section}")
+
+
+class CheckStatusView(PermissionRequiredMixin, View):
+    permission_required = "shops.view_shop"
+
+    def get(self, request, pk):
+        check = get_object_or_404(ConnectionCheck.objects.select_related("shop"), pk=pk)
+        return JsonResponse(check.as_json())
+
+
+class CheckAllView(PermissionRequiredMixin, View):
+    """POST: 全ショップ接続確認. Redirects to the batch's progress page."""
+
+    permission_required = "shops.change_shop"
+
+    def post(self, request):
+        batch = checks.request_batch(Shop.objects.all(), request.user)
+        return redirect("shops:check_batch", pk=batch.pk)
+
+
+class CheckBatchView(PermissionRequiredMixin, TemplateView):
+    permission_required = "shops.view_shop"
+    template_name = "shops/check_batch.html"
+
+    def get(self, request, *args, **kwargs):
+        self.batch = get_object_or_404(CheckBatch, pk=kwargs["pk"])
+        if request.GET.get("format") == "json":
+            return JsonResponse(checks.batch_progress(self.batch))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        failed = (
+            self.batch.checks.filter(status=ConnectionCheck.FAILED)
+            .select_related("shop")
+            .order_by("shop__code")[:200]
+        )
+        return super().get_context_data(
+            batch=self.batch,
+            progress=checks.batch_progress(self.batch),
+            failed=failed,
+            **kwargs,
+        )
+
+
+class ForgetHostKeyView(PermissionRequiredMixin, View):
+    """POST: forget the pinned SSH host key, so the next check learns the new one."""
+
+    permission_required = "shops.change_credentials"
+
+    def post(self, request, code, section):
+        with transaction.atomic():
+            shop = get_object_or_404(Shop.objects.select_for_update(), code=code)
+            values = dict(shop.settings or {})
+            old = values.pop(f"{section}.host_key", None)
+            values.pop(f"{section}.host_key_for", None)
+            if old:
+                shop.settings = values
+                shop.save(update_fields=["settings"])
+                record_change(
+                    shop,
+                    request.user,
+                    ShopChange.UPDATE,
+                    [{"field": f"{section}.host_key", "old": old, "new": ""}],
+                )
+        messages.success(
+            request,
+            _(
+                "The stored host key was forgotten. The next connection "
+                "test will show and store the server's current key."
+            ),
+        )
+        return redirect(reverse("shops:edit", args=[code]) + f"#section-{section}")

@@ -117,6 +117,17 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database is shared by the web server and worker threads: WAL lets readers
+    # run beside the writer, IMMEDIATE transactions take the write lock up front, and a
+    # writer waits up to 20 s for its turn instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -162,8 +173,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue),
         "processed_folder": str(_processed),
         "store_processed": False,
+        "polling_interval": 0.2,  # seconds between looks at the queue folder (default 1)
     }
 CELERY_TASK_SERIALIZER = "json"
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -172,6 +185,35 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 SHOPS_PER_PAGE = env.int("SHOPS_PER_PAGE", default=50)
+
+# Connection checks (接続確認). Each mall API base URL is a setting so tests can point it at a
+# local server; the guard refuses internal addresses for user-entered hosts (loopback is
+# allowed only by the test settings).
+CONNECTION_CHECK_TIMEOUT = env.float("CONNECTION_CHECK_TIMEOUT", default=10.0)
+CONNECTION_GUARD_ALLOW_LOOPBACK = False
+CONNECTION_CHECK_RETRIES = env.int("CONNECTION_CHECK_RETRIES", default=2)
+MALL_API = {
+    "rakuten": env.str("RAKUTEN_API_BASE", default="https://api.rms.rakuten.co.jp"),
+    "wowma": env.str("WOWMA_API_BASE", default="https://api.manager.wowma.jp/wmshopapi"),
+    "qoo10": env.str(
+        "QOO10_API_BASE",
+        default="https://api.qoo10.jp/GMKT.INC.Front.QAPIService/ebayjapan.qapi",
+    ),
+    "colorme": env.str("COLORME_API_BASE", default="https://api.shop-pro.jp"),
+}
+OAUTH_PROVIDERS = {
+    name: {
+        "token_url": env.str(f"{name.upper()}_TOKEN_URL", default=token_url),
+        "client_id": env.str(f"{name.upper()}_CLIENT_ID", default=""),
+        "client_secret": env.str(f"{name.upper()}_CLIENT_SECRET", default=""),
+    }
+    for name, token_url in {
+        "yahoo": "https://auth.login.yahoo.co.jp/yconnect/v2/token",
+        "ebay": "https://api.ebay.com/identity/v1/oauth2/token",
+        "amazon": "https://api.amazon.com/auth/o2/token",
+        "colorme": "https://api.shop-pro.jp/oauth/token",
+    }.items()
+}
 
 LOGGING = {
     "version": 1,

@@ -18,3 +18,11 @@ os.environ.setdefault("EMAIL_URL", "memorymail://")
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+CONNECTION_GUARD_ALLOW_LOOPBACK = True  # local test servers; never in production
+CONNECTION_CHECK_TIMEOUT = 2.0
+CONNECTION_CHECK_RETRIES = 0
+
+# A file (not in-memory) SQLite test database, so a real worker process can share it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

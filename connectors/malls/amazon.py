@@ -10,6 +10,7 @@ from connectors.sections import (
     Field,
     Section,
     SenderMail,
+    check_oauth_refresh,
 )
 
 JAPAN_MARKETPLACE = "A1VC38T7YXB528"
@@ -53,6 +54,8 @@ class Amazon(Connector):
                 "renewed every 365 days."
             ),
             oauth=_("Authorize with Amazon"),
+            extra={"provider": "amazon"},
+            checker=check_oauth_refresh,
         ),
         Section(
             "mws",

@@ -1,3 +1,6 @@
+from xml.etree import ElementTree
+
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
@@ -12,6 +15,42 @@ from connectors.sections import (
     SenderMail,
     store_id,
 )
+
+
+def check_wowma_api(section, ctx):
+    """Shop API: Bearer API key on a read-only stock search; the answer is XML."""
+    from connectors.checks import CheckResult
+    from connectors.transports import http
+
+    shop_id, api_key = ctx.get("shop_id"), ctx.secrets.get("api_key")
+    if not (shop_id and api_key):
+        return CheckResult.untested("not_configured", "shop ID and API key")
+    base = settings.MALL_API["wowma"].rstrip("/")
+    response = http.request(
+        "GET",
+        f"{base}/searchStocks",
+        params={"shopId": shop_id, "totalCount": 1},
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=ctx.timeout,
+    )
+    text = response.text or ""
+    expired = "expired" in text.lower() or "有効期限" in text
+    if response.status_code in (401, 403):
+        return CheckResult.fail(
+            "key_expired" if expired else "auth_failed", f"shop API: HTTP {response.status_code}"
+        )
+    if response.status_code != 200:
+        return CheckResult.fail("unexpected", f"shop API: HTTP {response.status_code}")
+    try:
+        root = ElementTree.fromstring(response.content)
+    except ElementTree.ParseError:
+        return CheckResult.fail("unexpected", "shop API: the answer is not XML")
+    status = root.findtext(".//result/status")
+    if status == "0":
+        return CheckResult.ok("shop API answered status 0")
+    code = root.findtext(".//error/code") or "?"
+    return CheckResult.fail("key_expired" if expired else "auth_failed", f"shop API: {code}")
+
 
 # http://www.dena-ec.com/user/1234567 -> 1234567 (the member number)
 MEMBER_NUMBER = r"/user/([0-9]+)"
@@ -70,6 +109,7 @@ class AuPayMarket(Connector):
             ),
             (STOCK, ORDER),
             _("Set this when you use stock or order management."),
+            checker=check_wowma_api,
         ),
         SenderMail(),
         ProductKey(

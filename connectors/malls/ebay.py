@@ -15,6 +15,7 @@ class Ebay(Connector):
             "ebay_api",
             _("eBay linkage settings"),
             "eBayにログイン",
+            provider="ebay",
             features=(PRODUCT, STOCK, ORDER),
             note=_(
                 'Sign in with "eBayにログイン" and renew the sign-in before it expires '

@@ -1,7 +1,30 @@
+import socket
+import ssl
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
 from connectors.sections import HOST, ORDER, SECRET, STOCK, Field, Section, SenderMail
+
+
+def check_makeshop_host(section, ctx):
+    """The host is user-entered: guard it, then complete a verified TLS handshake with it.
+
+    MakeShop publishes no way to test the authentication code from outside, so the result
+    says the host answered and the code is untested.
+    """
+    from connectors.checks import CheckResult
+    from connectors.transports.guard import checked_address
+
+    host = ctx.get("host")
+    if not host:
+        return CheckResult.untested("not_configured", "host address")
+    address = checked_address(host, 443)
+    context = ssl.create_default_context()
+    with socket.create_connection((address, 443), timeout=ctx.timeout) as sock:
+        with context.wrap_socket(sock, server_hostname=host) as tls:
+            version = tls.version()
+    return CheckResult.untested("reachable_only", f"{host} ({address}) answered with {version}")
 
 
 @register
@@ -34,6 +57,7 @@ class Makeshop(Connector):
                 ),
             ),
             (ORDER, STOCK),
+            checker=check_makeshop_host,
         ),
         SenderMail(),
     )

@@ -9,6 +9,7 @@ from connectors.sections import (
     ProductKey,
     Section,
     SenderMail,
+    not_testable,
 )
 
 
@@ -42,6 +43,7 @@ class Ponparemall(Connector):
                 "Set this when you use product or stock management. Enter the shop manager's "
                 'login and run "認証実行" after registering.'
             ),
+            checker=not_testable,
         ),
         SenderMail(),
         ProductKey(

@@ -1,7 +1,41 @@
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
 from connectors.sections import ORDER, PRODUCT, SECRET, STOCK, Field, Section, SenderMail
+
+
+def check_qoo10_api(section, ctx):
+    """CertificationAPI.CreateCertificationKey: API key + ID + password -> seller auth key."""
+    from connectors.checks import CheckResult
+    from connectors.transports import http
+
+    api_key, password = ctx.secrets.get("api_key"), ctx.secrets.get("password")
+    user_id = ctx.get("user_id")
+    if not (api_key and password and user_id):
+        return CheckResult.untested("not_configured", "API key, ID and password")
+    base = settings.MALL_API["qoo10"].rstrip("/")
+    response = http.request(
+        "POST",
+        f"{base}/CertificationAPI.CreateCertificationKey",
+        headers={"GiosisCertificationKey": api_key, "QAPIVersion": "1.0"},
+        data={"user_id": user_id, "pwd": password, "returnType": "application/json"},
+        timeout=ctx.timeout,
+    )
+    if response.status_code != 200:
+        return CheckResult.fail("unexpected", f"QAPI: HTTP {response.status_code}")
+    try:
+        body = response.json()
+        code = int(body.get("ResultCode"))
+    except (ValueError, TypeError, AttributeError):
+        return CheckResult.fail("unexpected", "QAPI: the answer is not JSON")
+    if code == 0 and body.get("ResultObject"):
+        # The seller auth key (GiosisCertificationKey for later calls) is a secret too.
+        return CheckResult.ok(
+            "seller certification key issued",
+            store_secrets={"seller_key": str(body["ResultObject"])},
+        )
+    return CheckResult.fail("auth_failed", f"QAPI: ResultCode {code}")
 
 
 @register
@@ -35,6 +69,7 @@ class Qoo10(Connector):
                 ),
             ),
             (PRODUCT, STOCK, ORDER),
+            checker=check_qoo10_api,
         ),
         SenderMail(),
     )

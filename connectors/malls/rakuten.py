@@ -1,3 +1,8 @@
+import base64
+from datetime import date
+
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
@@ -15,6 +20,41 @@ from connectors.sections import (
     SenderMail,
     store_id,
 )
+
+
+def check_rakuten_api(section, ctx):
+    """RMS WEB API: ESA authorization, and the licenseKey's expiry from license management."""
+    from connectors.checks import CheckResult
+    from connectors.transports import http
+
+    service_secret = ctx.secrets.get("service_secret")
+    license_key = ctx.secrets.get("license_key")
+    if not (service_secret and license_key):
+        return CheckResult.untested("not_configured", "serviceSecret and licenseKey")
+    esa = base64.b64encode(f"{service_secret}:{license_key}".encode()).decode()
+    base = settings.MALL_API["rakuten"].rstrip("/")
+    response = http.request(
+        "GET",
+        f"{base}/es/1.0/license-management/license-key/expiry-date",
+        params={"licenseKey": license_key},
+        headers={"Authorization": f"ESA {esa}"},
+        timeout=ctx.timeout,
+    )
+    if response.status_code in (401, 403):
+        return CheckResult.fail("auth_failed", f"RMS: HTTP {response.status_code}")
+    if response.status_code != 200:
+        return CheckResult.fail("unexpected", f"RMS: HTTP {response.status_code}")
+    try:
+        expiry = date.fromisoformat(str(response.json()["expiryDate"])[:10])
+    except (ValueError, KeyError, TypeError):
+        return CheckResult.fail("unexpected", "RMS: no expiryDate in the answer")
+    store = {"license_expires_on": expiry.isoformat()}
+    if expiry < timezone.localdate():
+        return CheckResult.fail("key_expired", f"licenseKey expired on {expiry}", store=store)
+    return CheckResult.ok(
+        f"licenseKey valid until {expiry}", store=store, info={"expires_on": expiry.isoformat()}
+    )
+
 
 # https://www.rakuten.co.jp/savaway/ -> savaway
 RAKUTEN_STORE = store_id(r"rakuten\.co\.jp/([A-Za-z0-9_-]+)")
@@ -79,6 +119,7 @@ class Rakuten(Connector):
             ),
             (STOCK, ORDER),
             _("Set this when stock or order management uses the API."),
+            checker=check_rakuten_api,
         ),
         Section(
             "rakuten_card",

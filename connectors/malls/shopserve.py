@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import SECRET, STOCK, Field, ProductKey, Section, SenderMail
+from connectors.sections import SECRET, STOCK, Field, ProductKey, Section, SenderMail, not_testable
 
 
 @register
@@ -38,6 +38,7 @@ class Shopserve(Connector):
                 ),
             ),
             (STOCK,),
+            checker=not_testable,
         ),
         SenderMail(),
         ProductKey(

@@ -86,6 +86,7 @@ class YahooAuction(Connector):
             "image_api",
             _("Yahoo! JAPAN ID linkage (image upload API)"),
             "Yahoo! JAPAN IDでログイン",
+            provider="yahoo",
             features=(PRODUCT,),
             note=_(
                 "Set this when you use product management. Sign in and renew the sign-in "

@@ -10,6 +10,7 @@ from connectors.sections import (
     FileTransfer,
     Section,
     SenderMail,
+    check_oauth_refresh,
     store_id,
     together,
 )
@@ -82,6 +83,8 @@ class YahooShopping(Connector):
                 "lapses, stock and orders stop syncing."
             ),
             oauth="Yahoo! JAPAN IDでログイン",
+            extra={"provider": "yahoo"},
+            checker=check_oauth_refresh,
             rules=(together("public_key", "public_key_version"),),
         ),
     )

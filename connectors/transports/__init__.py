@@ -1,0 +1,1 @@
+"""Network transports used by connection checks: FTP, SFTP, HTTP, and the guard before them."""

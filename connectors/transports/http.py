@@ -1,0 +1,75 @@
+"""HTTP calls for API checks: timeouts on connect and read, no redirects, no secret in errors.
+
+Mall API base URLs are settings (pinned hosts). A user-entered host goes through the guard and
+the request is sent to the checked address, with the original name kept for Host and TLS.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from ..checks import CheckResult
+from .guard import checked_address
+
+
+class _PinnedAddressAdapter(HTTPAdapter):
+    """Send to a fixed IP address while TLS and Host still name the original host."""
+
+    def __init__(self, hostname: str, address: str, **kwargs):
+        self.hostname, self.address = hostname, address
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["server_hostname"] = self.hostname
+        kwargs["assert_hostname"] = self.hostname
+        super().init_poolmanager(*args, **kwargs)
+
+    def send(self, request, **kwargs):
+        parts = urlsplit(request.url)
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        request.headers["Host"] = parts.netloc
+        request.url = urlunsplit(parts._replace(netloc=netloc))
+        return super().send(request, **kwargs)
+
+
+class HttpFailure(Exception):
+    def __init__(self, result: CheckResult):
+        self.result = result
+
+
+def request(method: str, url: str, *, timeout: float, pinned: bool = True, **kwargs):
+    """requests.request with the console's rules; raises HttpFailure with a mapped result."""
+    session = requests.Session()
+    session.trust_env = False  # no proxies or netrc credentials from the environment
+    try:
+        if not pinned:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            address = checked_address(parts.hostname, port)
+            session.mount(f"{parts.scheme}://", _PinnedAddressAdapter(parts.hostname, address))
+        response = session.request(
+            method, url, timeout=(timeout, timeout), allow_redirects=False, **kwargs
+        )
+        if response.is_redirect:
+            target = urlsplit(response.headers.get("Location", "")).netloc or "?"
+            raise HttpFailure(
+                CheckResult.fail("redirected", f"HTTP {response.status_code} to {target}")
+            )
+        return response
+    except requests.exceptions.SSLError:
+        raise HttpFailure(CheckResult.fail("cert_error", "TLS verification failed")) from None
+    except requests.exceptions.Timeout as exc:
+        raise HttpFailure(CheckResult.fail("timeout", type(exc).__name__, transient=True)) from None
+    except requests.exceptions.ConnectionError as exc:
+        # The message of a requests exception holds the URL (and its query): never show it.
+        raise HttpFailure(
+            CheckResult.fail("unreachable", type(exc).__name__, transient=True)
+        ) from None
+    except requests.exceptions.RequestException as exc:
+        raise HttpFailure(CheckResult.fail("unexpected", type(exc).__name__)) from None
+    finally:
+        session.close()

@@ -1,0 +1,146 @@
+"""Creating and running 接続確認. Views and the CLI call these; the worker runs execute_check."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from connectors.base import registry
+from connectors.checks import CheckResult
+from connectors.runner import run_check
+from tempostar.crypto import DecryptionError
+
+from .models import CheckBatch, ConnectionCheck, Shop
+
+
+def testable_sections(shop: Shop) -> list:
+    return [s for s in shop.connector.sections if s.testable]
+
+
+def enqueue(checks: list[ConnectionCheck]) -> None:
+    """Send each check to the worker once the transaction that created it has committed."""
+    from .tasks import run_connection_check
+
+    ids = [c.pk for c in checks]
+
+    def send():
+        # One broker connection for the whole batch, not one per message.
+        with run_connection_check.app.producer_or_acquire() as producer:
+            for pk in ids:
+                run_connection_check.apply_async((pk,), producer=producer)
+
+    transaction.on_commit(send)
+
+
+def request_check(shop: Shop, section_key: str, user=None) -> ConnectionCheck:
+    section = shop.connector.section(section_key)
+    if not section.testable:
+        raise LookupError(section_key)
+    check = ConnectionCheck.objects.create(shop=shop, section=section.key, requested_by=user)
+    enqueue([check])
+    return check
+
+
+def request_batch(shops, user=None) -> CheckBatch:
+    """A check of every testable section of every given shop."""
+    with transaction.atomic():
+        batch = CheckBatch.objects.create(created_by=user)
+        checks = [
+            ConnectionCheck(shop=shop, section=section.key, requested_by=user, batch=batch)
+            for shop in shops.only("pk", "mall")
+            if shop.mall in registry
+            for section in testable_sections(shop)
+        ]
+        checks = ConnectionCheck.objects.bulk_create(checks, batch_size=1000)
+        batch.total = len(checks)
+        batch.save(update_fields=["total"])
+        enqueue(checks)
+    return batch
+
+
+def batch_progress(batch: CheckBatch) -> dict:
+    counts = {status: 0 for status, _label in ConnectionCheck.STATUSES}
+    rows = batch.checks.order_by().values_list("status").annotate(n=Count("pk"))
+    for status, n in rows:
+        counts[status] = n
+    done = sum(counts[s] for s in ConnectionCheck.DONE)
+    return {
+        "id": batch.pk,
+        "total": batch.total,
+        "done": done,
+        "counts": counts,
+        "finished": done >= batch.total,
+    }
+
+
+def execute_check(check_id: int, *, final_attempt: bool = True) -> ConnectionCheck | None:
+    """Run one check in this process and record its result.
+
+    Returns None when the result was transient and another attempt should follow.
+    """
+    check = ConnectionCheck.objects.select_related("shop").filter(pk=check_id).first()
+    if check is None or check.status in ConnectionCheck.DONE:
+        return check
+    ConnectionCheck.objects.filter(pk=check.pk).update(
+        status=ConnectionCheck.RUNNING, started_at=timezone.now(), attempts=check.attempts + 1
+    )
+    shop = check.shop
+    section = shop.connector.section(check.section)
+    started = time.monotonic()
+    try:
+        secrets = shop.get_secrets()
+    except DecryptionError:
+        result = CheckResult.fail("decrypt_failed")
+    else:
+        result = run_check(
+            section,
+            shop.settings or {},
+            secrets,
+            shop_code=shop.code,
+            timeout=settings.CONNECTION_CHECK_TIMEOUT,
+        )
+        del secrets
+    latency = int((time.monotonic() - started) * 1000)
+    if result.transient and not final_attempt:
+        ConnectionCheck.objects.filter(pk=check.pk).update(
+            status=ConnectionCheck.PENDING, detail=result.detail
+        )
+        return None
+    record(check, section, result, latency)
+    return check
+
+
+def record(check: ConnectionCheck, section, result: CheckResult, latency_ms: int) -> None:
+    with transaction.atomic():
+        if result.store or result.store_secrets:
+            shop = Shop.objects.select_for_update().get(pk=check.shop_id)
+            values = dict(shop.settings or {})
+            for key, value in result.store.items():
+                values[f"{section.key}.{key}"] = value
+            shop.settings = values
+            fields = ["settings"]
+            if result.store_secrets:
+                secrets = shop.get_secrets()
+                secrets.update({f"{section.key}.{k}": v for k, v in result.store_secrets.items()})
+                shop.set_secrets(secrets)
+                fields += ["secrets", "secret_hints"]
+            shop.save(update_fields=fields)
+        check.status = result.status
+        check.code = result.code
+        check.detail = result.detail[:2000]
+        check.info = result.info
+        check.latency_ms = latency_ms
+        check.finished_at = timezone.now()
+        check.save(update_fields=["status", "code", "detail", "info", "latency_ms", "finished_at"])
+
+
+def latest_checks(shop: Shop) -> dict[str, ConnectionCheck]:
+    """The newest check of each section of the shop."""
+    latest = {}
+    for check in shop.checks.order_by("-created_at", "-pk")[:100]:
+        latest.setdefault(check.section, check)
+    return latest
