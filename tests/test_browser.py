@@ -133,3 +133,37 @@ def test_yahoo_ftp_user_follows_the_url_and_rakuten_registers(live_server, page,
     assert "SL-browser-license-key-77aa" not in page.content()
     assert shop.get_secrets()["rakuten_api.license_key"] == "SL-browser-license-key-77aa"
     assert shop.settings["ftp.user"] == "savaway"
+
+
+def test_connection_test_result_appears_without_reload(live_server, page, admin_user, tmp_path):
+    from playwright.sync_api import expect
+
+    from shops.models import Shop
+    from tempostar.celery import app
+    from tests.conftest import PASSWORD
+    from tests.servers import FtpServer
+
+    (tmp_path / "items.csv").write_text("x")
+    app.conf.task_always_eager = True  # the request runs the task; the page polls for it
+    try:
+        with FtpServer(tmp_path, "savaway", "ftp-browser-pass") as ftp:
+            shop = Shop(mall="shoplist", name="SL", short_name="SL",
+                        url="https://shop-list.com/women/savaway/")
+            shop.settings = {"ftp.host": "127.0.0.1", "ftp.port": ftp.port,
+                             "ftp.user": "savaway", "ftp.passive": True}
+            shop.set_secrets({"ftp.password": "ftp-browser-pass"})
+            shop.save()
+            page.goto(f"{live_server.url}/login/")
+            page.get_by_label("ユーザー名").fill("admin")
+            page.get_by_label("パスワード").fill(PASSWORD)
+            page.get_by_role("button", name="ログイン").click()
+            page.goto(f"{live_server.url}/shops/{shop.code}/edit/")
+            expect(page.locator("#check-ftp")).to_contain_text("まだ確認していません")
+            url_before = page.url
+            page.locator("#section-ftp").get_by_role("button", name="接続確認").click()
+            expect(page.locator("#check-ftp")).to_contain_text("接続と認証に成功しました",
+                                                               timeout=15_000)
+            assert page.url == url_before  # no reload, no navigation
+            expect(page.locator("#check-ftp summary")).to_have_text("詳細")
+    finally:
+        app.conf.task_always_eager = False

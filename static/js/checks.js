@@ -52,8 +52,6 @@
   }
   document.querySelectorAll("[data-check-url]").forEach(function (button) {
     var box = button.parentNode.querySelector(".check-result");
-    var summary = box.querySelector("summary");
-    box.dataset.detailLabel = summary ? summary.textContent : box.dataset.detailLabel;
     button.addEventListener("click", function (event) {
       event.preventDefault();
       button.disabled = true;
