@@ -124,3 +124,18 @@ print(
     f"  results: {counts[ConnectionCheck.SUCCESS]} success, {counts[ConnectionCheck.FAILED]} "
     f"failed, {counts[ConnectionCheck.UNTESTED]} untested"
 )
+
+# Where the time went: how long each check took inside the worker, and when they started.
+from django.db.models import Avg, F, Max, Min  # noqa: E402
+
+span = batch.checks.aggregate(
+    first=Min("started_at"),
+    last=Max("started_at"),
+    done=Max("finished_at"),
+    run=Avg(F("finished_at") - F("started_at")),
+    created=Min("created_at"),
+)
+print(
+    f"  in the worker: mean {span['run'].total_seconds() * 1000:.0f} ms per check; starts "
+    f"spread over {(span['last'] - span['first']).total_seconds():.2f} s"
+)

@@ -117,6 +117,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
+# Keep database connections open between requests and tasks (a new PostgreSQL connection per
+# task costs more than the task's own queries); broken ones are replaced before use.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded database is shared by the web server and worker threads: WAL lets readers
     # run beside the writer, IMMEDIATE transactions take the write lock up front, and a

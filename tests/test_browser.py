@@ -147,10 +147,18 @@ def test_connection_test_result_appears_without_reload(live_server, page, admin_
     app.conf.task_always_eager = True  # the request runs the task; the page polls for it
     try:
         with FtpServer(tmp_path, "savaway", "ftp-browser-pass") as ftp:
-            shop = Shop(mall="shoplist", name="SL", short_name="SL",
-                        url="https://shop-list.com/women/savaway/")
-            shop.settings = {"ftp.host": "127.0.0.1", "ftp.port": ftp.port,
-                             "ftp.user": "savaway", "ftp.passive": True}
+            shop = Shop(
+                mall="shoplist",
+                name="SL",
+                short_name="SL",
+                url="https://shop-list.com/women/savaway/",
+            )
+            shop.settings = {
+                "ftp.host": "127.0.0.1",
+                "ftp.port": ftp.port,
+                "ftp.user": "savaway",
+                "ftp.passive": True,
+            }
             shop.set_secrets({"ftp.password": "ftp-browser-pass"})
             shop.save()
             page.goto(f"{live_server.url}/login/")
@@ -161,8 +169,9 @@ def test_connection_test_result_appears_without_reload(live_server, page, admin_
             expect(page.locator("#check-ftp")).to_contain_text("まだ確認していません")
             url_before = page.url
             page.locator("#section-ftp").get_by_role("button", name="接続確認").click()
-            expect(page.locator("#check-ftp")).to_contain_text("接続と認証に成功しました",
-                                                               timeout=15_000)
+            expect(page.locator("#check-ftp")).to_contain_text(
+                "接続と認証に成功しました", timeout=15_000
+            )
             assert page.url == url_before  # no reload, no navigation
             expect(page.locator("#check-ftp summary")).to_have_text("詳細")
     finally:
