@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -62,7 +63,7 @@ def store_id(pattern: str, prefix: str = "") -> Derive:
 
 
 # Field kinds and how they validate.
-TEXT, SECRET, INT, BOOL, CHOICE, EMAIL, HOST, PORT, KEY_PEM, INFO = (
+TEXT, SECRET, INT, BOOL, CHOICE, EMAIL, HOST, PORT, KEY_PEM, INFO, DATE = (
     "text",
     "secret",
     "int",
@@ -73,6 +74,7 @@ TEXT, SECRET, INT, BOOL, CHOICE, EMAIL, HOST, PORT, KEY_PEM, INFO = (
     "port",
     "pem",
     "info",
+    "date",
 )
 
 
@@ -134,7 +136,7 @@ class Field:
             self.default is None
             and self.derive is None
             and not self.retired
-            and self.kind not in (BOOL, INFO)
+            and self.kind not in (BOOL, INFO, DATE)
         )
 
     def validate(self, value) -> None:
@@ -153,6 +155,65 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Expiry:
+    """A credential of a section that expires, and how its expiry date is known.
+
+    The expiry is, in order of preference: a date fetched from the mall (`fetched_from`, a
+    settings key written by a connection test or the token endpoint), or the issue date
+    (`issued_from`: a date the user enters, or the time of an OAuth sign-in) plus the lifetime.
+    Tracked only while `requires` (a secret or value of the section) is set.
+    """
+
+    credential: str
+    label: Any
+    lifetime: Any  # timedelta or dateutil.relativedelta, or callable(values) -> one of those
+    requires: str
+    issued_from: str = ""
+    fetched_from: str = ""
+    renew: Any = ""  # the renewal steps, for the page and the reminder e-mail
+
+    def expires_at(self, values: dict, has_secret) -> tuple[Any, Any, str] | None:
+        """(expires_at, issued_at, source) or None when not tracked. Datetimes are aware."""
+        from datetime import date, datetime, time
+
+        from django.utils import timezone
+
+        if not (values.get(self.requires) or has_secret(self.requires)):
+            return None
+
+        def parse(value):
+            if not value:
+                return None
+            if isinstance(value, datetime):
+                parsed = value
+            elif isinstance(value, date):
+                parsed = datetime.combine(value, time.min)
+            else:
+                text = str(value)
+                parsed = (
+                    datetime.fromisoformat(text)
+                    if "T" in text or " " in text
+                    else datetime.combine(date.fromisoformat(text[:10]), time.min)
+                )
+            if timezone.is_naive(parsed):
+                parsed = timezone.make_aware(parsed)
+            return parsed
+
+        issued = parse(values.get(self.issued_from)) if self.issued_from else None
+        if self.fetched_from and values.get(self.fetched_from):
+            fetched = parse(values[self.fetched_from])
+            text = str(values[self.fetched_from])
+            if len(text) <= 10:  # a date: the credential works through that whole day
+                fetched = fetched + timedelta(days=1)
+            return fetched, issued, "fetched"
+        if issued is None:
+            return None
+        lifetime = self.lifetime(values) if callable(self.lifetime) else self.lifetime
+        source = "entered" if self.issued_from.endswith("_on") else "computed"
+        return issued + lifetime, issued, source
+
+
+@dataclass(frozen=True)
 class Section:
     key: str
     title: Any
@@ -167,6 +228,7 @@ class Section:
     # check(section, CheckContext) -> CheckResult: the 接続確認 of this section, run by a
     # worker. None: nothing in this section can be tested.
     checker: Any = None
+    expiries: tuple = ()  # Expiry declarations of the section's expiring credentials
 
     def field_id(self, f: Field) -> str:
         return f"{self.key}.{f.name}"
@@ -364,9 +426,35 @@ def ProductKey(choices: tuple[tuple[str, Any], ...]) -> Section:
 
 
 def OAuthGrant(
-    key: str, title, button, *, provider: str, features, note="", checker=None
+    key: str,
+    title,
+    button,
+    *,
+    provider: str,
+    features,
+    note="",
+    checker=None,
+    lifetime=None,
+    renew="",
 ) -> Section:
-    """An authorization granted by signing in at the mall; usable after the first save."""
+    """An authorization granted by signing in at the mall; usable after the first save.
+
+    lifetime: how long the grant (refresh token) lasts from the sign-in; None if it does not
+    expire.
+    """
+    expiries = ()
+    if lifetime is not None:
+        expiries = (
+            Expiry(
+                "refresh_token",
+                title,
+                lifetime,
+                requires="refresh_token",
+                issued_from="authorized_at",
+                fetched_from="refresh_expires_at",
+                renew=renew,
+            ),
+        )
     return Section(
         key,
         title,
@@ -377,6 +465,7 @@ def OAuthGrant(
         oauth=button,
         extra={"provider": provider},
         checker=checker or check_oauth_refresh,
+        expiries=expiries,
     )
 
 
@@ -389,7 +478,6 @@ def not_testable(section: Section, ctx):
 
 def check_oauth_refresh(section: Section, ctx):
     """Refresh the stored grant at the provider's token endpoint (RFC 6749 section 6)."""
-    from datetime import timedelta
 
     from django.conf import settings
     from django.utils import timezone
@@ -421,11 +509,21 @@ def check_oauth_refresh(section: Section, ctx):
         )
     if response.status_code != 200 or "access_token" not in body:
         return CheckResult.fail("unexpected", f"token endpoint: HTTP {response.status_code}")
+    store, secrets = token_response_values(body, timezone.now())
+    store.pop("authorized_at")  # a refresh is not a new sign-in: the grant's age stays
+    return CheckResult.ok("token refreshed", store=store, store_secrets=secrets)
+
+
+def token_response_values(body: dict, now) -> tuple[dict, dict]:
+    """Settings and secrets to store from an OAuth token response (RFC 6749 section 5.1)."""
     secrets = {"access_token": body["access_token"]}
     if body.get("refresh_token"):
         secrets["refresh_token"] = body["refresh_token"]
-    store = {}
+    store = {"authorized_at": now.isoformat()}
     if body.get("expires_in"):
-        expires = timezone.now() + timedelta(seconds=int(body["expires_in"]))
-        store["access_expires_at"] = expires.isoformat()
-    return CheckResult.ok("token refreshed", store=store, store_secrets=secrets)
+        store["access_expires_at"] = (now + timedelta(seconds=int(body["expires_in"]))).isoformat()
+    if body.get("refresh_token_expires_in"):  # eBay says how long the refresh token lasts
+        store["refresh_expires_at"] = (
+            now + timedelta(seconds=int(body["refresh_token_expires_in"]))
+        ).isoformat()
+    return store, secrets

@@ -14,6 +14,7 @@ from connectors.checks import CheckResult
 from connectors.runner import run_check
 from tempostar.crypto import DecryptionError
 
+from .expiry import sync_expiries
 from .models import CheckBatch, ConnectionCheck, Shop
 
 
@@ -114,21 +115,30 @@ def execute_check(check_id: int, *, final_attempt: bool = True) -> ConnectionChe
     return check
 
 
+def record_result_values(shop_id: int, section, result: CheckResult) -> None:
+    """Save what a check learnt (expiry dates, host keys, new tokens) on the shop."""
+    if not (result.store or result.store_secrets):
+        return
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().get(pk=shop_id)
+        values = dict(shop.settings or {})
+        for key, value in result.store.items():
+            values[f"{section.key}.{key}"] = value
+        shop.settings = values
+        fields = ["settings"]
+        if result.store_secrets:
+            secrets = shop.get_secrets()
+            secrets.update({f"{section.key}.{k}": v for k, v in result.store_secrets.items()})
+            shop.set_secrets(secrets)
+            fields += ["secrets", "secret_hints"]
+        shop.save(update_fields=fields)
+        if section.expiries:
+            sync_expiries(shop)
+
+
 def record(check: ConnectionCheck, section, result: CheckResult, latency_ms: int) -> None:
     with transaction.atomic():
-        if result.store or result.store_secrets:
-            shop = Shop.objects.select_for_update().get(pk=check.shop_id)
-            values = dict(shop.settings or {})
-            for key, value in result.store.items():
-                values[f"{section.key}.{key}"] = value
-            shop.settings = values
-            fields = ["settings"]
-            if result.store_secrets:
-                secrets = shop.get_secrets()
-                secrets.update({f"{section.key}.{k}": v for k, v in result.store_secrets.items()})
-                shop.set_secrets(secrets)
-                fields += ["secrets", "secret_hints"]
-            shop.save(update_fields=fields)
+        record_result_values(check.shop_id, section, result)
         check.status = result.status
         check.code = result.code
         check.detail = result.detail[:2000]

@@ -1,12 +1,14 @@
 """The shop form: the common record plus the mall's sections, declared by its connector."""
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import URLValidator, validate_email
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connectors import sections as S
@@ -19,7 +21,15 @@ http_url = URLValidator(
     message=_("Enter a full URL starting with http:// or https://."),
 )
 MASK, CHANGED = "********", "***CHANGED***"
-COMMON_FIELDS = ["name", "short_name", "url", "mobile_url", "manager_name", "genre"]
+COMMON_FIELDS = [
+    "name",
+    "short_name",
+    "url",
+    "mobile_url",
+    "manager_name",
+    "genre",
+    "notify_emails",
+]
 
 
 def _formfield(db_field, **kwargs):
@@ -48,6 +58,8 @@ def _form_field_for(spec: S.Field) -> forms.Field:
         return forms.ChoiceField(choices=spec.choices, **common)
     if spec.kind in (S.INT, S.PORT):
         return forms.IntegerField(**common)
+    if spec.kind == S.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if spec.kind == S.EMAIL:
         return forms.EmailField(max_length=spec.max_length, **common)
     if spec.kind == S.KEY_PEM:
@@ -143,6 +155,18 @@ class ShopForm(forms.ModelForm):
                         row.clear = self[name + "__clear"]
                 group.rows.append(row)
             self.groups.append(group)
+
+    def clean_notify_emails(self):
+        raw = self.cleaned_data.get("notify_emails", "")
+        addresses = [a for a in re.split(r"[,\s、]+", raw) if a]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError(
+                    _("%(address)s is not a valid e-mail address."), params={"address": address}
+                ) from None
+        return ", ".join(addresses)
 
     def common_fields(self):
         """The common record's bound fields, in the manual's order."""
@@ -250,19 +274,21 @@ class ShopForm(forms.ModelForm):
                     elif self.cleaned_data.get(name + "__clear") and fid in old_hints:
                         secret_clears.add(fid)
                     continue
-                old = settings_values.get(fid)
+                if hasattr(value, "isoformat"):
+                    value = value.isoformat()  # dates are kept as ISO text in JSON
                 if value in (None, ""):
                     settings_values.pop(fid, None)
                 else:
                     settings_values[fid] = value
-                if old != settings_values.get(fid) and not (self.is_new and value in (None, "")):
-                    self.changes.append(
-                        {
-                            "field": fid,
-                            "old": "" if old is None else old,
-                            "new": settings_values.get(fid, ""),
-                        }
-                    )
+        self._issue_dates(settings_values, secret_updates)
+        before = shop.settings or {}
+        for group in self.groups:
+            for row in group.rows:
+                fid = group.section.field_id(row.spec)
+                if row.spec.secret or before.get(fid) == settings_values.get(fid):
+                    continue
+                old, new = before.get(fid, ""), settings_values.get(fid, "")
+                self.changes.append({"field": fid, "old": old, "new": new})
         shop.settings = settings_values
         if secret_updates or secret_clears:
             try:
@@ -279,6 +305,32 @@ class ShopForm(forms.ModelForm):
             )
         for fid in secret_clears:
             self.changes.append({"field": fid, "old": MASK, "new": ""})
+
+    def _issue_dates(self, settings_values, secret_updates):
+        """A new expiring secret starts a new life: default its issue date to today, and
+        forget an expiry date fetched for the old one."""
+        today = timezone.localdate().isoformat()
+        for group in self.groups:
+            section = group.section
+            for expiry in section.expiries:
+                if f"{section.key}.{expiry.requires}" not in secret_updates:
+                    continue
+                if expiry.fetched_from:
+                    settings_values.pop(f"{section.key}.{expiry.fetched_from}", None)
+                issued = f"{section.key}.{expiry.issued_from}"
+                date_field = (
+                    self.field_name(section, section_field(section, expiry.issued_from))
+                    if any(f.name == expiry.issued_from for f in section.fields)
+                    else None
+                )
+                if (
+                    date_field
+                    and date_field in self.changed_data
+                    and self.cleaned_data.get(date_field)
+                ):
+                    continue  # the user entered the issue date along with the key
+                if date_field:
+                    settings_values[issued] = today
 
 
 class SecretsUnreadable(Exception):

@@ -107,6 +107,15 @@ class Shop(models.Model):
         blank=True,
         help_text=_("The shop manager's name. Can be inserted into order mail templates."),
     )
+    notify_emails = models.CharField(
+        _("expiry notice recipients"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "E-mail addresses (comma-separated) that receive a reminder before a credential "
+            "of this shop expires, besides the staff list."
+        ),
+    )
     genre = models.CharField(
         _("product genre"),
         max_length=32,
@@ -292,3 +301,67 @@ class ConnectionCheck(models.Model):
             "latency_ms": self.latency_ms,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
         }
+
+
+class CredentialExpiry(models.Model):
+    """When one expiring credential of a shop lapses. The reminder scan reads this table."""
+
+    ENTERED, COMPUTED, FETCHED = "entered", "computed", "fetched"
+    SOURCES = [
+        (ENTERED, _("from the issue date entered")),
+        (COMPUTED, _("from the sign-in time")),
+        (FETCHED, _("read from the mall")),
+    ]
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="expiries")
+    section = models.CharField(max_length=32)
+    credential = models.CharField(max_length=32)
+    expires_at = models.DateTimeField(db_index=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=SOURCES)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["expires_at"]
+        verbose_name = _("credential expiry")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "section", "credential"], name="one_expiry_per_credential"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}/{self.section}.{self.credential} {self.expires_at:%Y-%m-%d}"
+
+
+class ReminderClaim(models.Model):
+    """One reminder e-mail: claimed before sending, so it goes out once per
+    (credential, expiry date, threshold) however many schedulers or retries run."""
+
+    PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="reminders")
+    section = models.CharField(max_length=32)
+    credential = models.CharField(max_length=32)
+    expires_at = models.DateTimeField()
+    threshold = models.SmallIntegerField()  # days before expiry; negative: after
+    status = models.CharField(max_length=8, default=PENDING)
+    run_token = models.CharField(max_length=32, db_index=True)
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("expiry reminder")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "section", "credential", "expires_at", "threshold"],
+                name="one_reminder_per_threshold",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}/{self.section}.{self.credential} -{self.threshold}d {self.status}"

@@ -33,3 +33,20 @@ def run_connection_check(self, check_id: int) -> str | None:
     if check is None:
         raise self.retry(countdown=2**self.request.retries, max_retries=retries)
     return check.status
+
+
+@shared_task(name="shops.send_expiry_reminders", soft_time_limit=600, time_limit=900)
+def send_expiry_reminders() -> dict:
+    """The daily reminder run (beat). Safe to run twice: claims make each e-mail unique."""
+    from .reminders import run
+
+    report = run()
+    return {"claimed": report.claimed, "sent": report.sent, "failed": report.failed}
+
+
+@shared_task(name="shops.refresh_access_tokens", soft_time_limit=300, time_limit=400)
+def refresh_access_tokens() -> int:
+    """Refresh OAuth access tokens that lapse within 15 minutes (beat, every 10 minutes)."""
+    from .oauth import refresh_due_tokens
+
+    return refresh_due_tokens()

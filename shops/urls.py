@@ -16,6 +16,8 @@ urlpatterns = [
         views.ForgetHostKeyView.as_view(),
         name="forget_host_key",
     ),
+    path("<str:code>/oauth/<str:section>/", views.OAuthStartView.as_view(), name="oauth_start"),
+    path("expiries/", views.ExpiryDashboardView.as_view(), name="expiries"),
     path("checks/all/", views.CheckAllView.as_view(), name="check_all"),
     path("checks/<int:pk>/", views.CheckStatusView.as_view(), name="check_status"),
     path("checks/batch/<int:pk>/", views.CheckBatchView.as_view(), name="check_batch"),

@@ -1,21 +1,25 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import CreateView, DeleteView, ListView, TemplateView, UpdateView
 
 from connectors.base import registry
 
-from . import checks
+from . import checks, oauth
+from .expiry import days_left, describe, sync_expiries
 from .forms import SecretsUnreadable, ShopForm
 from .history import describe_changes, record_change
-from .models import CheckBatch, ConnectionCheck, Shop, ShopChange
+from .models import CheckBatch, ConnectionCheck, CredentialExpiry, Shop, ShopChange
 
 
 class ShopListView(PermissionRequiredMixin, ListView):
@@ -40,12 +44,20 @@ class ShopListView(PermissionRequiredMixin, ListView):
         ).annotate(
             last_check_status=Subquery(last.values("status")[:1]),
             last_check_at=Subquery(last.values("finished_at")[:1]),
+            next_expiry=Subquery(
+                CredentialExpiry.objects.filter(shop=OuterRef("pk"))
+                .order_by("expires_at")
+                .values("expires_at")[:1]
+            ),
         )
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         params = self.request.GET.copy()
         params.pop("page", None)
+        today = timezone.localdate()
+        for shop in ctx["shops"]:
+            shop.days_left = days_left(shop.next_expiry, today) if shop.next_expiry else None
         ctx.update(
             q=self.request.GET.get("q", ""),
             mall=self.request.GET.get("mall", ""),
@@ -81,6 +93,7 @@ class ShopCreateView(PermissionRequiredMixin, CreateView):
     def form_valid(self, form):
         form.instance.mall = self.connector.code
         response = super().form_valid(form)
+        sync_expiries(self.object)
         record_change(self.object, self.request.user, ShopChange.CREATE, form.changes)
         messages.success(
             self.request,
@@ -134,6 +147,7 @@ class ShopUpdateView(PermissionRequiredMixin, UpdateView):
                 ),
             )
             return self.form_invalid(form)
+        sync_expiries(self.object)
         if form.changes:
             record_change(self.object, self.request.user, ShopChange.UPDATE, form.changes)
             messages.success(self.request, _("Saved."))
@@ -154,9 +168,24 @@ class ShopUpdateView(PermissionRequiredMixin, UpdateView):
             **kwargs,
         )
         last = checks.latest_checks(self.object)
+        expiries = {}
+        today = timezone.localdate()
+        for row in self.object.expiries.all():
+            row.days_left = days_left(row.expires_at, today)
+            row.expires_on = timezone.localdate(row.expires_at - timedelta(microseconds=1))
+            row.label = next(
+                e.label
+                for e in self.object.connector.section(row.section).expiries
+                if e.credential == row.credential
+            )
+            expiries.setdefault(row.section, []).append(row)
+        hints = self.object.secret_hints or {}
         for group in ctx["form"].groups:
-            group.last_check = last.get(group.section.key)
-            group.host_key = (self.object.settings or {}).get(f"{group.section.key}.host_key")
+            key = group.section.key
+            group.last_check = last.get(key)
+            group.host_key = (self.object.settings or {}).get(f"{key}.host_key")
+            group.expiries = expiries.get(key, [])
+            group.signed_in = f"{key}.refresh_token" in hints or f"{key}.access_token" in hints
         return ctx
 
 
@@ -268,3 +297,83 @@ class ForgetHostKeyView(PermissionRequiredMixin, View):
             ),
         )
         return redirect(reverse("shops:edit", args=[code]) + f"#section-{section}")
+
+
+# ---- OAuth sign-in and the expiry dashboard ---------------------------------------------
+
+
+class OAuthStartView(PermissionRequiredMixin, View):
+    """POST: leave for the mall's sign-in page (有効期限を更新 runs it again)."""
+
+    permission_required = "shops.change_credentials"
+
+    def post(self, request, code, section):
+        shop = get_object_or_404(Shop, code=code)
+        try:
+            target = shop.connector.section(section)
+        except LookupError:
+            raise Http404(section) from None
+        if not target.oauth or "provider" not in target.extra:
+            raise Http404(section)
+        return redirect(oauth.start(request, shop, target))
+
+
+class OAuthCallbackView(PermissionRequiredMixin, View):
+    permission_required = "shops.change_credentials"
+
+    def get(self, request):
+        try:
+            shop, section = oauth.finish(request)
+        except oauth.OAuthError as exc:
+            reason = str(exc)
+            if reason == "state":
+                text = _(
+                    "The sign-in was refused: its state does not match a sign-in started "
+                    "from this console (or it is more than 15 minutes old). Start again "
+                    "from the shop's page."
+                )
+            elif reason == "denied":
+                text = _("The sign-in was cancelled or refused at the mall.")
+            else:
+                text = _(
+                    "The mall did not issue a token. Try again; if it keeps failing, "
+                    "check this console's client ID and secret."
+                )
+            return render(request, "shops/oauth_error.html", {"message": text}, status=400)
+        record_change(
+            shop,
+            request.user,
+            ShopChange.UPDATE,
+            [{"field": f"{section.key}.refresh_token", "old": "", "new": "***CHANGED***"}],
+        )
+        messages.success(request, _("Signed in. The tokens are stored encrypted."))
+        return redirect(reverse("shops:edit", args=[shop.code]) + f"#section-{section.key}")
+
+
+class ExpiryDashboardView(PermissionRequiredMixin, ListView):
+    """期限: expired and expiring credentials of all shops, soonest first."""
+
+    permission_required = "shops.view_shop"
+    template_name = "shops/expiry_dashboard.html"
+    context_object_name = "rows"
+    paginate_by = 100
+
+    def get_queryset(self):
+        qs = CredentialExpiry.objects.select_related("shop").order_by("expires_at", "pk")
+        window = self.request.GET.get("within", "30")
+        if window != "all":
+            days = int(window) if window.isdigit() else 30
+            qs = qs.filter(expires_at__lte=timezone.now() + timedelta(days=days))
+        return qs
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        for row in ctx["rows"]:
+            info = describe(row)
+            row.label = info["label"]
+            row.section_key = info["section"].key
+            row.days_left = days_left(row.expires_at, today)
+            row.expires_on = timezone.localdate(row.expires_at - timedelta(microseconds=1))
+        ctx["within"] = self.request.GET.get("within", "30")
+        return ctx

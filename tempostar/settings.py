@@ -184,8 +184,26 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Expiry reminders: thresholds in days before expiry (0: the day it expires, -1: the day
+# after), sent daily at REMINDER_TIME (TIME_ZONE) to the shop's recipients and the staff list.
+REMINDER_THRESHOLDS = [
+    int(d) for d in env.list("REMINDER_THRESHOLDS", default=["30", "14", "7", "3", "1", "0", "-1"])
+]
+REMINDER_TIME = env.str("REMINDER_TIME", default="09:00")
+REMINDER_STAFF_EMAILS = env.list("REMINDER_STAFF_EMAILS", default=[])
+# Absolute address of the console, for links in e-mails and the OAuth redirect URI.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+from celery.schedules import crontab  # noqa: E402
+
+_reminder_hour, _reminder_minute = (int(x) for x in REMINDER_TIME.split(":"))
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "tempostar.tasks.heartbeat", "schedule": 60.0},
+    "expiry-reminders": {
+        "task": "shops.send_expiry_reminders",
+        "schedule": crontab(hour=_reminder_hour, minute=_reminder_minute),
+    },
+    "refresh-access-tokens": {"task": "shops.refresh_access_tokens", "schedule": 600.0},
 }
 
 SHOPS_PER_PAGE = env.int("SHOPS_PER_PAGE", default=50)
@@ -205,17 +223,43 @@ MALL_API = {
     ),
     "colorme": env.str("COLORME_API_BASE", default="https://api.shop-pro.jp"),
 }
+# OAuth providers: authorization and token endpoints (settings, so tests use a local
+# provider), this console's client credentials, scope, and whether PKCE is used.
 OAUTH_PROVIDERS = {
     name: {
+        "authorize_url": env.str(f"{name.upper()}_AUTHORIZE_URL", default=authorize_url),
         "token_url": env.str(f"{name.upper()}_TOKEN_URL", default=token_url),
         "client_id": env.str(f"{name.upper()}_CLIENT_ID", default=""),
         "client_secret": env.str(f"{name.upper()}_CLIENT_SECRET", default=""),
+        "scope": env.str(f"{name.upper()}_SCOPE", default=scope),
+        "pkce": pkce,
     }
-    for name, token_url in {
-        "yahoo": "https://auth.login.yahoo.co.jp/yconnect/v2/token",
-        "ebay": "https://api.ebay.com/identity/v1/oauth2/token",
-        "amazon": "https://api.amazon.com/auth/o2/token",
-        "colorme": "https://api.shop-pro.jp/oauth/token",
+    for name, (authorize_url, token_url, scope, pkce) in {
+        "yahoo": (
+            "https://auth.login.yahoo.co.jp/yconnect/v2/authorization",
+            "https://auth.login.yahoo.co.jp/yconnect/v2/token",
+            "openid",
+            True,
+        ),
+        "ebay": (
+            "https://auth.ebay.com/oauth2/authorize",
+            "https://api.ebay.com/identity/v1/oauth2/token",
+            "https://api.ebay.com/oauth/api_scope/sell.inventory "
+            "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
+            False,
+        ),
+        "amazon": (
+            "https://sellercentral.amazon.co.jp/apps/authorize/consent",
+            "https://api.amazon.com/auth/o2/token",
+            "",
+            False,
+        ),
+        "colorme": (
+            "https://api.shop-pro.jp/oauth/authorize",
+            "https://api.shop-pro.jp/oauth/token",
+            "read_products write_products",
+            False,
+        ),
     }.items()
 }
 

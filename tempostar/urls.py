@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from shops.views import OAuthCallbackView
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="shops:list", permanent=False)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -12,5 +14,6 @@ urlpatterns = [
     # The language switch also works on the login page.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("shops/", include("shops.urls")),
+    path("oauth/callback/", OAuthCallbackView.as_view(), name="oauth_callback"),
     path("admin/", admin.site.urls),
 ]

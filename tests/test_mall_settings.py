@@ -315,7 +315,9 @@ def test_every_input_appears_once_in_manual_order(admin_client, make_shop, mall)
     names = [n for i, n in enumerate(names) if i == 0 or names[i - 1] != n]
     assert len(names) == len(set(names)), names
     connector = registry.get(mall)
-    expected = ["name", "short_name", "url", "mobile_url", "manager_name", "genre"] + [
+    from shops.forms import COMMON_FIELDS
+
+    expected = list(COMMON_FIELDS) + [
         f"{section.key}__{spec.name}" for section, spec in connector.fields()
     ]
     assert [n for n in names if not n.endswith("__clear")] == expected

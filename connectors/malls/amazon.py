@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
@@ -7,6 +9,7 @@ from connectors.sections import (
     PURCHASE,
     SECRET,
     STOCK,
+    Expiry,
     Field,
     Section,
     SenderMail,
@@ -56,6 +59,19 @@ class Amazon(Connector):
             oauth=_("Authorize with Amazon"),
             extra={"provider": "amazon"},
             checker=check_oauth_refresh,
+            expiries=(
+                Expiry(
+                    "refresh_token",
+                    _("SP-API authorization"),
+                    timedelta(days=365),
+                    requires="refresh_token",
+                    issued_from="authorized_at",
+                    renew=_(
+                        'Press "Authorize with Amazon" on this page and approve the '
+                        "console in Seller Central."
+                    ),
+                ),
+            ),
         ),
         Section(
             "mws",

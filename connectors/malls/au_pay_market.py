@@ -1,3 +1,4 @@
+from datetime import timedelta
 from xml.etree import ElementTree
 
 from django.conf import settings
@@ -5,9 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
 from connectors.sections import (
+    DATE,
     ORDER,
     SECRET,
     STOCK,
+    Expiry,
     Field,
     FileTransfer,
     ProductKey,
@@ -106,10 +109,32 @@ class AuPayMarket(Connector):
                         "registered with it."
                     ),
                 ),
+                Field(
+                    "api_key_issued_on",
+                    _("API key issue date"),
+                    DATE,
+                    help=_(
+                        "The day the API key was issued. Filled with the day you enter a "
+                        "new key; correct it if needed."
+                    ),
+                ),
             ),
             (STOCK, ORDER),
             _("Set this when you use stock or order management."),
             checker=check_wowma_api,
+            expiries=(
+                Expiry(
+                    "api_key",
+                    _("API key"),
+                    timedelta(days=90),
+                    requires="api_key",
+                    issued_from="api_key_issued_on",
+                    renew=_(
+                        "Wow!manager > API settings: issue a new API key (register "
+                        "this console's IP address with it), then enter it here."
+                    ),
+                ),
+            ),
         ),
         SenderMail(),
         ProductKey(

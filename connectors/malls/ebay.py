@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
@@ -16,6 +18,8 @@ class Ebay(Connector):
             _("eBay linkage settings"),
             "eBayにログイン",
             provider="ebay",
+            lifetime=timedelta(days=548),  # about 18 months; eBay's own figure wins
+            renew=_('Press "eBayにログイン" on this page and sign in to eBay.'),
             features=(PRODUCT, STOCK, ORDER),
             note=_(
                 'Sign in with "eBayにログイン" and renew the sign-in before it expires '

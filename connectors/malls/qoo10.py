@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import ORDER, PRODUCT, SECRET, STOCK, Field, Section, SenderMail
+from connectors.sections import ORDER, PRODUCT, SECRET, STOCK, Expiry, Field, Section, SenderMail
 
 
 def check_qoo10_api(section, ctx):
@@ -33,6 +36,7 @@ def check_qoo10_api(section, ctx):
         # The seller auth key (GiosisCertificationKey for later calls) is a secret too.
         return CheckResult.ok(
             "seller certification key issued",
+            store={"seller_key_issued_at": timezone.now().isoformat()},
             store_secrets={"seller_key": str(body["ResultObject"])},
         )
     return CheckResult.fail("auth_failed", f"QAPI: ResultCode {code}")
@@ -70,6 +74,19 @@ class Qoo10(Connector):
             ),
             (PRODUCT, STOCK, ORDER),
             checker=check_qoo10_api,
+            expiries=(
+                Expiry(
+                    "seller_key",
+                    _("Seller certification key"),
+                    timedelta(days=365),
+                    requires="seller_key",
+                    issued_from="seller_key_issued_at",
+                    renew=_(
+                        "Run the connection test on this page: it obtains a new seller "
+                        "certification key."
+                    ),
+                ),
+            ),
         ),
         SenderMail(),
     )

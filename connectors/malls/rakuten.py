@@ -1,6 +1,7 @@
 import base64
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -8,11 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from connectors.base import Connector, register
 from connectors.sections import (
     CARD,
+    DATE,
     HOST,
     ORDER,
     PORT,
     SECRET,
     STOCK,
+    Expiry,
     Field,
     FileTransfer,
     ProductKey,
@@ -116,10 +119,34 @@ class Rakuten(Connector):
                         "it before it expires."
                     ),
                 ),
+                Field(
+                    "license_issued_on",
+                    _("licenseKey issue date"),
+                    DATE,
+                    help=_(
+                        "The day the licenseKey was issued in RMS. Filled with the day you "
+                        "enter a new key; correct it if needed. A connection test reads the "
+                        "real expiry date from RMS, which wins."
+                    ),
+                ),
             ),
             (STOCK, ORDER),
             _("Set this when stock or order management uses the API."),
             checker=check_rakuten_api,
+            expiries=(
+                Expiry(
+                    "license_key",
+                    "licenseKey",
+                    relativedelta(months=3),
+                    requires="license_key",
+                    issued_from="license_issued_on",
+                    fetched_from="license_expires_on",
+                    renew=_(
+                        "RMS > System settings > WEB API service > licenseKey: issue a "
+                        "new key, then enter it on this page."
+                    ),
+                ),
+            ),
         ),
         Section(
             "rakuten_card",

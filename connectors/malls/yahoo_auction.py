@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
@@ -87,6 +89,8 @@ class YahooAuction(Connector):
             _("Yahoo! JAPAN ID linkage (image upload API)"),
             "Yahoo! JAPAN IDでログイン",
             provider="yahoo",
+            lifetime=timedelta(days=28),
+            renew=_('Press "Yahoo! JAPAN IDでログイン" on this page and sign in.'),
             features=(PRODUCT,),
             note=_(
                 "Set this when you use product management. Sign in and renew the sign-in "

@@ -1,11 +1,15 @@
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
 from connectors.sections import (
+    DATE,
     INT,
     KEY_PEM,
     ORDER,
     STOCK,
+    Expiry,
     Field,
     FileTransfer,
     Section,
@@ -14,6 +18,14 @@ from connectors.sections import (
     store_id,
     together,
 )
+
+
+def yahoo_grant_lifetime(values):
+    """28 days with the store's public key and its version registered, 12 hours without."""
+    if values.get("public_key") and values.get("public_key_version"):
+        return timedelta(days=28)
+    return timedelta(hours=12)
+
 
 # https://store.shopping.yahoo.co.jp/savaway/ -> savaway
 YAHOO_STORE = r"store\.shopping\.yahoo\.co\.jp/([A-Za-z0-9_-]+)"
@@ -75,6 +87,12 @@ class YahooShopping(Connector):
                     INT,
                     help=_("The version number shown next to the public key."),
                 ),
+                Field(
+                    "public_key_issued_on",
+                    _("Public key registration date"),
+                    DATE,
+                    help=_("The day the public key was registered. The key is valid for 1 year."),
+                ),
             ),
             (ORDER, STOCK),
             _(
@@ -85,6 +103,30 @@ class YahooShopping(Connector):
             oauth="Yahoo! JAPAN IDでログイン",
             extra={"provider": "yahoo"},
             checker=check_oauth_refresh,
+            expiries=(
+                Expiry(
+                    "refresh_token",
+                    _("Yahoo! JAPAN ID sign-in"),
+                    yahoo_grant_lifetime,
+                    requires="refresh_token",
+                    issued_from="authorized_at",
+                    renew=_(
+                        'Press "Yahoo! JAPAN IDでログイン" on this page and sign in '
+                        "with the store's account."
+                    ),
+                ),
+                Expiry(
+                    "public_key",
+                    _("Public key"),
+                    timedelta(days=365),
+                    requires="public_key",
+                    issued_from="public_key_issued_on",
+                    renew=_(
+                        "Store Creator Pro: register a new public key, then enter it "
+                        "and its version here."
+                    ),
+                ),
+            ),
             rules=(together("public_key", "public_key_version"),),
         ),
     )

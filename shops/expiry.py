@@ -1,0 +1,67 @@
+"""Expiry tracking: the CredentialExpiry rows follow from each shop's settings and secrets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.base import registry
+
+from .models import CredentialExpiry, Shop
+
+
+def expected_expiries(shop: Shop) -> dict[tuple[str, str], tuple]:
+    """{(section, credential): (expires_at, issued_at, source)} for the shop as it is now."""
+    if shop.mall not in registry:
+        return {}
+    settings_values = shop.settings or {}
+    hints = shop.secret_hints or {}
+    found = {}
+    for section in shop.connector.sections:
+        prefix = f"{section.key}."
+        values = {k[len(prefix) :]: v for k, v in settings_values.items() if k.startswith(prefix)}
+        for expiry in section.expiries:
+            result = expiry.expires_at(values, lambda name, p=prefix: f"{p}{name}" in hints)
+            if result:
+                found[(section.key, expiry.credential)] = result
+    return found
+
+
+def sync_expiries(shop: Shop) -> None:
+    """Insert, update or delete the shop's expiry rows to match its credentials."""
+    wanted = expected_expiries(shop)
+    with transaction.atomic():
+        existing = {(e.section, e.credential): e for e in shop.expiries.all()}
+        for key, row in existing.items():
+            if key not in wanted:
+                row.delete()
+        for (section, credential), (expires_at, issued_at, source) in wanted.items():
+            row = existing.get((section, credential))
+            if row is None:
+                CredentialExpiry.objects.create(
+                    shop=shop,
+                    section=section,
+                    credential=credential,
+                    expires_at=expires_at,
+                    issued_at=issued_at,
+                    source=source,
+                )
+            elif (row.expires_at, row.issued_at, row.source) != (expires_at, issued_at, source):
+                row.expires_at, row.issued_at, row.source = expires_at, issued_at, source
+                row.save(update_fields=["expires_at", "issued_at", "source", "updated_at"])
+
+
+def days_left(expires_at, today=None) -> int:
+    """Whole days from today (local) to the expiry's local date; negative once expired."""
+    today = today or timezone.localdate()
+    return (timezone.localdate(expires_at - timedelta(microseconds=1)) - today).days
+
+
+def describe(row: CredentialExpiry) -> dict:
+    """Labels for a row, from its connector declaration."""
+    shop = row.shop
+    section = shop.connector.section(row.section)
+    expiry = next(e for e in section.expiries if e.credential == row.credential)
+    return {"section": section, "expiry": expiry, "label": f"{section.title} / {expiry.label}"}
