@@ -125,12 +125,12 @@ def refresh_due_tokens(now=None) -> int:
     from .checks import record_result_values
 
     now = now or timezone.now()
-    soon = (now + timedelta(minutes=15)).isoformat()
+    soon = now + timedelta(minutes=15)
     refreshed = 0
-    for shop in Shop.objects.filter(secrets__gt="").exclude(settings={}).iterator():
+    for shop in Shop.objects.exclude(secrets="").iterator():
         for section in shop.connector.sections:
             expires = (shop.settings or {}).get(f"{section.key}.access_expires_at")
-            if not section.oauth or not expires or expires > soon:
+            if not section.oauth or not expires or datetime.fromisoformat(expires) > soon:
                 continue
             result = run_check(
                 section,

@@ -1,0 +1,566 @@
+"""Credential expiry: tracking, OAuth sign-in, and reminder e-mails sent exactly once."""
+
+import base64
+import hashlib
+import threading
+import time
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from django.core.management import call_command
+from django.urls import reverse
+
+from shops.expiry import sync_expiries
+from shops.models import CredentialExpiry, ReminderClaim, Shop
+from shops.oauth import refresh_due_tokens
+from shops.reminders import run
+from tests.mall_data import MALLS, post_data
+from tests.servers import HttpServer, free_port
+
+JST = ZoneInfo("Asia/Tokyo")
+pytestmark = pytest.mark.django_db
+
+
+def at(day, hour=9):
+    """A frozen clock at 2026-mm-dd hh:00 JST."""
+    return time_machine.travel(datetime(*day, hour, 0, tzinfo=JST), tick=False)
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def subjects(self):
+        import email
+        from email.header import decode_header, make_header
+
+        return [
+            str(make_header(decode_header(email.message_from_bytes(m.content)["Subject"])))
+            for m in self.messages
+        ]
+
+
+@pytest.fixture
+def smtp(settings):
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 2
+    settings.REMINDER_STAFF_EMAILS = ["staff@tempostar.example.jp"]
+    inbox.controller = controller
+
+    def restart():
+        inbox.controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        inbox.controller.start()
+
+    inbox.restart = restart
+    yield inbox
+    try:
+        inbox.controller.stop()
+    except (AssertionError, RuntimeError):
+        pass
+
+
+def au_shop(issued_on, notify="tenchou@savaway.example.jp"):
+    shop = Shop(
+        mall="au_pay_market",
+        name="サバウェイ au",
+        short_name="サバウェイau",
+        url="http://www.dena-ec.com/user/1234567",
+        notify_emails=notify,
+    )
+    shop.settings = {"wowma_api.shop_id": "1234567", "wowma_api.api_key_issued_on": issued_on}
+    shop.set_secrets({"wowma_api.api_key": "au-api-key-expiring-01"})
+    shop.save()
+    sync_expiries(shop)
+    return shop
+
+
+# ---- tracking -----------------------------------------------------------------------------
+
+
+def expiry_of(shop, section, credential):
+    row = CredentialExpiry.objects.get(shop=shop, section=section, credential=credential)
+    return row.expires_at.astimezone(JST), row.source
+
+
+def test_rakuten_license_key_three_months_from_the_day_it_is_entered(admin_client):
+    with at((2026, 11, 26)):
+        response = admin_client.post(
+            reverse("shops:create", args=["rakuten"]), post_data(MALLS["rakuten"])
+        )
+        assert response.status_code == 302
+    shop = Shop.objects.get()
+    assert shop.settings["rakuten_api.license_issued_on"] == "2026-11-26"
+    expires, source = expiry_of(shop, "rakuten_api", "license_key")
+    assert (expires, source) == (datetime(2027, 2, 26, tzinfo=JST), "entered")
+
+
+def test_entered_issue_date_corrects_and_fetched_date_wins(admin_client, admin_user):
+    with at((2026, 11, 26)):
+        admin_client.post(
+            reverse("shops:create", args=["rakuten"]),
+            post_data(MALLS["rakuten"], **{"rakuten_api.license_issued_on": "2026-10-01"}),
+        )
+    shop = Shop.objects.get()
+    assert expiry_of(shop, "rakuten_api", "license_key")[0] == datetime(2027, 1, 1, tzinfo=JST)
+    shop.settings = {**shop.settings, "rakuten_api.license_expires_on": "2027-03-15"}
+    shop.save()
+    sync_expiries(shop)
+    assert expiry_of(shop, "rakuten_api", "license_key") == (
+        datetime(2027, 3, 16, tzinfo=JST),
+        "fetched",
+    )  # valid through 2027-03-15
+    # A new licenseKey forgets the date fetched for the old one.
+    with at((2026, 12, 1)):
+        admin_client.force_login(admin_user)
+        admin_client.post(
+            reverse("shops:edit", args=[shop.code]),
+            post_data(
+                MALLS["rakuten"],
+                **{
+                    "rakuten_api.license_key": "SL-new-license-key-2",
+                    "rakuten_api.service_secret": "",
+                },
+            ),
+        )
+    shop.refresh_from_db()
+    assert "rakuten_api.license_expires_on" not in shop.settings
+    assert expiry_of(shop, "rakuten_api", "license_key")[0] == datetime(2027, 3, 1, tzinfo=JST)
+
+
+def test_yahoo_grant_lasts_28_days_with_public_key_and_12_hours_without():
+    shop = Shop(
+        mall="yahoo_shopping",
+        name="Y",
+        short_name="Y",
+        url="https://store.shopping.yahoo.co.jp/savaway/",
+    )
+    shop.settings = {"yahoo_api.authorized_at": "2026-11-26T09:00:00+09:00"}
+    shop.set_secrets({"yahoo_api.refresh_token": "yahoo-refresh-1"})
+    shop.save()
+    sync_expiries(shop)
+    assert expiry_of(shop, "yahoo_api", "refresh_token")[0] == datetime(
+        2026, 11, 26, 21, tzinfo=JST
+    )
+    shop.settings = {
+        **shop.settings,
+        "yahoo_api.public_key": MALLS["yahoo_shopping"]["yahoo_api.public_key"],
+        "yahoo_api.public_key_version": 3,
+        "yahoo_api.public_key_issued_on": "2026-06-01",
+    }
+    shop.save()
+    sync_expiries(shop)
+    assert expiry_of(shop, "yahoo_api", "refresh_token")[0] == datetime(2026, 12, 24, 9, tzinfo=JST)
+    assert expiry_of(shop, "yahoo_api", "public_key")[0] == datetime(2027, 6, 1, tzinfo=JST)
+
+
+@pytest.mark.parametrize(
+    ("mall", "section", "settings_values", "secret", "expected"),
+    [
+        (
+            "au_pay_market",
+            "wowma_api",
+            {"wowma_api.api_key_issued_on": "2026-11-26"},
+            {"wowma_api.api_key": "k"},
+            datetime(2027, 2, 24, tzinfo=JST),
+        ),
+        (
+            "amazon",
+            "sp_api",
+            {"sp_api.authorized_at": "2026-11-26T09:00:00+09:00"},
+            {"sp_api.refresh_token": "Atzr|x"},
+            datetime(2027, 11, 26, 9, tzinfo=JST),
+        ),
+        (
+            "qoo10",
+            "qoo10_api",
+            {"qoo10_api.seller_key_issued_at": "2026-11-26T09:00:00+09:00"},
+            {"qoo10_api.seller_key": "sak"},
+            datetime(2027, 11, 26, 9, tzinfo=JST),
+        ),
+        (
+            "ebay",
+            "ebay_api",
+            {"ebay_api.authorized_at": "2026-11-26T09:00:00+09:00"},
+            {"ebay_api.refresh_token": "v^1.1#r"},
+            datetime(2028, 5, 27, 9, tzinfo=JST),
+        ),
+        (
+            "yahoo_auction",
+            "image_api",
+            {"image_api.authorized_at": "2026-11-26T09:00:00+09:00"},
+            {"image_api.refresh_token": "y"},
+            datetime(2026, 12, 24, 9, tzinfo=JST),
+        ),
+    ],
+)
+def test_every_expiring_credential_is_tracked(mall, section, settings_values, secret, expected):
+    shop = Shop(mall=mall, name="x", short_name="x", url="https://example.jp/")
+    shop.settings = settings_values
+    shop.set_secrets(secret)
+    shop.save()
+    sync_expiries(shop)
+    credential = next(iter(secret)).split(".")[1]
+    assert expiry_of(shop, section, credential)[0] == expected
+    shop.set_secrets({})  # the credential is gone: so is its tracking
+    shop.save()
+    sync_expiries(shop)
+    assert not CredentialExpiry.objects.filter(shop=shop).exists()
+
+
+def test_colorme_tokens_do_not_expire():
+    shop = Shop(mall="colorme", name="c", short_name="c", url="https://x.shop-pro.jp/")
+    shop.settings = {"colorme_api.authorized_at": "2026-11-26T09:00:00+09:00"}
+    shop.set_secrets({"colorme_api.access_token": "t"})
+    shop.save()
+    sync_expiries(shop)
+    assert not CredentialExpiry.objects.exists()
+
+
+# ---- reminders ----------------------------------------------------------------------------
+
+
+def test_a_credential_walks_through_every_threshold_once(smtp):
+    with at((2026, 11, 26)):
+        shop = au_shop("2026-11-26")  # expires 2027-02-24 00:00: last valid day 2027-02-23
+    sent_on = {}
+    day = datetime(2027, 1, 20, 9, tzinfo=JST)
+    while day < datetime(2027, 3, 1, tzinfo=JST):
+        with time_machine.travel(day, tick=False):
+            before = len(smtp.messages)
+            run()
+            run()  # a second run the same day sends nothing more
+            if len(smtp.messages) > before:
+                assert len(smtp.messages) == before + 1
+                sent_on[day.date().isoformat()] = smtp.subjects()[-1]
+        day += timedelta(days=1)
+    assert list(sent_on) == [
+        "2027-01-24",
+        "2027-02-09",
+        "2027-02-16",
+        "2027-02-20",
+        "2027-02-22",
+        "2027-02-23",
+        "2027-02-24",
+    ]
+    assert "30日以内" in sent_on["2027-01-24"]
+    assert "連携停止" in sent_on["2027-02-24"]
+    assert shop.code in sent_on["2027-01-24"]
+
+
+def test_the_mail_names_everything_an_operator_needs(smtp):
+    with at((2026, 11, 26)):
+        shop = au_shop("2026-11-26")
+    with at((2027, 2, 16)):
+        run()
+    message = smtp.messages[0]
+    assert message.rcpt_tos == ["tenchou@savaway.example.jp", "staff@tempostar.example.jp"]
+    import email
+
+    body = email.message_from_bytes(message.content).get_payload(decode=True).decode()
+    for text in (
+        shop.code,
+        "サバウェイ au",
+        "au PAY マーケット",
+        "APIキー",
+        "2027-02-23",
+        "残り 7 日",
+        "Wow!manager",
+        f"/shops/{shop.code}/edit/#section-wowma_api",
+    ):
+        assert text in body, text
+    assert "au-api-key-expiring-01" not in body
+
+
+def test_after_downtime_only_the_most_urgent_threshold_is_sent(smtp):
+    with at((2026, 11, 26)):
+        au_shop("2026-11-26")
+    with at((2027, 2, 21)):  # 2 days left: 30, 14, 7 and 3 were all missed
+        run()
+    assert len(smtp.messages) == 1 and "2日以内" in smtp.subjects()[0]
+    assert list(ReminderClaim.objects.values_list("threshold", flat=True)) == [3]
+
+
+def test_a_renewed_credential_restarts_its_ladder(smtp, admin_client, admin_user):
+    with at((2026, 11, 26)):
+        shop = au_shop("2026-11-26")
+    with at((2027, 2, 16)):
+        run()
+    with at((2027, 2, 17)):  # the operator enters a new key: 90 more days
+        admin_client.force_login(admin_user)  # a session from months ago has expired
+        response = admin_client.post(
+            reverse("shops:edit", args=[shop.code]),
+            post_data(
+                MALLS["au_pay_market"],
+                **{"wowma_api.api_key": "au-api-key-renewed-02", "ftp.password": ""},
+            ),
+        )
+        assert response["Location"] == reverse("shops:edit", args=[shop.code])
+    shop.refresh_from_db()
+    assert expiry_of(shop, "wowma_api", "api_key")[0] == datetime(2027, 5, 18, tzinfo=JST)
+    with at((2027, 2, 20)):
+        run()
+    assert len(smtp.messages) == 1  # nothing for the old key any more
+    with at((2027, 4, 17)):
+        run()
+    assert len(smtp.messages) == 2 and "30日以内" in smtp.subjects()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_at_once_send_one_mail(smtp):
+    with at((2026, 11, 26)):
+        au_shop("2026-11-26")
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def scheduler():
+        from django.db import connection
+
+        try:
+            with at((2027, 2, 16)):
+                barrier.wait()
+                run()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert len(smtp.messages) == 1
+    assert ReminderClaim.objects.get().status == ReminderClaim.SENT
+
+
+def test_smtp_down_then_up_delivers_once(smtp):
+    with at((2026, 11, 26)):
+        au_shop("2026-11-26")
+    smtp.controller.stop()  # the SMTP server is down
+    with at((2027, 2, 16)):
+        report = run()
+    assert report.failed == 1 and smtp.messages == []
+    claim = ReminderClaim.objects.get()
+    assert claim.status == ReminderClaim.FAILED and claim.last_error
+    with at(
+        (
+            2027,
+            2,
+            16,
+        )
+    ):
+        assert run().claimed == 0  # the backoff is not over yet
+    smtp.restart()  # and up again, on the same port
+    with time_machine.travel(datetime(2027, 2, 16, 9, 10, tzinfo=JST), tick=False):
+        assert run().sent == 1
+        assert run().sent == 0
+    assert len(smtp.messages) == 1
+    assert ReminderClaim.objects.get().status == ReminderClaim.SENT
+
+
+def test_a_send_abandoned_by_a_dead_worker_is_taken_over(smtp):
+    with at((2026, 11, 26)):
+        shop = au_shop("2026-11-26")
+    row = CredentialExpiry.objects.get(shop=shop)
+    ReminderClaim.objects.create(
+        shop=shop,
+        section=row.section,
+        credential=row.credential,
+        expires_at=row.expires_at,
+        threshold=7,
+        run_token="dead-worker",
+        status=ReminderClaim.PENDING,
+        claimed_at=datetime(2027, 2, 16, 9, tzinfo=JST),
+    )
+    with time_machine.travel(datetime(2027, 2, 16, 9, 5, tzinfo=JST), tick=False):
+        assert run().sent == 0  # still within its lease
+    with time_machine.travel(datetime(2027, 2, 16, 9, 30, tzinfo=JST), tick=False):
+        assert run().sent == 1
+        assert run().sent == 0
+    assert len(smtp.messages) == 1
+
+
+def test_cli_dry_run_claims_nothing(smtp, capsys):
+    with at((2026, 11, 26)):
+        shop = au_shop("2026-11-26")
+    with at((2027, 2, 16)):
+        call_command("send_expiry_reminders", "--dry-run")
+        assert f"would send: {shop.code} wowma_api.api_key +7d" in capsys.readouterr().out
+        assert not ReminderClaim.objects.exists() and smtp.messages == []
+        call_command("send_expiry_reminders")
+        assert "sent 1, failed 0" in capsys.readouterr().out
+
+
+# ---- pages --------------------------------------------------------------------------------
+
+
+def test_dashboard_and_list_badges(admin_client):
+    with at((2026, 11, 26)):
+        later = au_shop("2026-11-20")
+        expired = au_shop("2026-08-01")
+        far = au_shop("2026-11-25")
+    with at((2026, 11, 26)):
+        page = admin_client.get(reverse("shops:expiries")).content.decode()
+        listing = admin_client.get(reverse("shops:list")).content.decode()
+    assert page.index(expired.code) < page.index(later.code) if later.code in page else True
+    assert expired.code in page and "連携停止中" in page
+    assert far.code not in page  # 90 days away: outside the 30-day window
+    assert "連携停止中" in listing and "残り 88 日" in listing
+
+
+# ---- OAuth --------------------------------------------------------------------------------
+
+
+def provider_routes(store):
+    def token(request):
+        form = {k: v[0] for k, v in parse_qs(request["body"]).items()}
+        store.setdefault("token_requests", []).append(form)
+        if form.get("grant_type") == "authorization_code":
+            if form.get("code") != "auth-code-1":
+                return 400, {}, {"error": "invalid_grant"}
+            verifier = form.get("code_verifier", "")
+            challenge = (
+                base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                .decode()
+                .rstrip("=")
+            )
+            if challenge != store["challenge"]:
+                return 400, {}, {"error": "invalid_grant", "error_description": "PKCE"}
+            return (
+                200,
+                {},
+                {
+                    "access_token": "yahoo-access-1",
+                    "refresh_token": "yahoo-refresh-1",
+                    "expires_in": 3600,
+                    "token_type": "Bearer",
+                },
+            )
+        if form.get("grant_type") == "refresh_token":
+            return (
+                200,
+                {},
+                {"access_token": "yahoo-access-2", "expires_in": 3600, "token_type": "Bearer"},
+            )
+        return 400, {}, {"error": "unsupported_grant_type"}
+
+    return {("POST", "/token"): token}
+
+
+@pytest.fixture
+def yahoo_provider(settings):
+    store = {}
+    with HttpServer(provider_routes(store)) as server:
+        settings.OAUTH_PROVIDERS = {
+            **settings.OAUTH_PROVIDERS,
+            "yahoo": {
+                "authorize_url": f"{server.url}/authorize",
+                "token_url": f"{server.url}/token",
+                "client_id": "console-client",
+                "client_secret": "console-secret",
+                "scope": "openid",
+                "pkce": True,
+            },
+        }
+        settings.SITE_URL = "http://testserver"
+        store["server"] = server
+        yield store
+
+
+def yahoo_shop():
+    shop = Shop(
+        mall="yahoo_shopping",
+        name="Y",
+        short_name="Y",
+        url="https://store.shopping.yahoo.co.jp/savaway/",
+    )
+    shop.settings = {
+        "yahoo_api.store_account": "savaway",
+        "yahoo_api.public_key": MALLS["yahoo_shopping"]["yahoo_api.public_key"],
+        "yahoo_api.public_key_version": 3,
+    }
+    shop.save()
+    return shop
+
+
+def test_oauth_round_trip_stores_encrypted_tokens_and_expiry(admin_client, yahoo_provider):
+    shop = yahoo_shop()
+    with at((2026, 11, 26)):
+        response = admin_client.post(reverse("shops:oauth_start", args=[shop.code, "yahoo_api"]))
+        assert response.status_code == 302
+        target = urlsplit(response["Location"])
+        query = {k: v[0] for k, v in parse_qs(target.query).items()}
+        assert target.path == "/authorize" and query["client_id"] == "console-client"
+        assert query["redirect_uri"] == "http://testserver/oauth/callback/"
+        assert query["code_challenge_method"] == "S256"
+        yahoo_provider["challenge"] = query["code_challenge"]
+        response = admin_client.get(
+            reverse("oauth_callback"), {"code": "auth-code-1", "state": query["state"]}
+        )
+    assert response.status_code == 302, response.content.decode()[:500]
+    shop.refresh_from_db()
+    secrets = shop.get_secrets()
+    assert secrets["yahoo_api.refresh_token"] == "yahoo-refresh-1"
+    assert "yahoo-refresh-1" not in shop.secrets and "yahoo-refresh-1" not in str(shop.settings)
+    assert expiry_of(shop, "yahoo_api", "refresh_token")[0] == datetime(2026, 12, 24, 9, tzinfo=JST)
+    page = admin_client.get(reverse("shops:edit", args=[shop.code])).content.decode()
+    assert "サインイン済み" in page and "有効期限を更新" in page
+    assert "yahoo-refresh-1" not in page and "yahoo-access-1" not in page
+
+
+def test_oauth_state_mismatch_is_refused(admin_client, yahoo_provider):
+    shop = yahoo_shop()
+    response = admin_client.post(reverse("shops:oauth_start", args=[shop.code, "yahoo_api"]))
+    query = {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
+    yahoo_provider["challenge"] = query["code_challenge"]
+    response = admin_client.get(
+        reverse("oauth_callback"), {"code": "auth-code-1", "state": "forged-state"}
+    )
+    assert response.status_code == 400
+    assert "state" in response.content.decode() and "一致しません" in response.content.decode()
+    shop.refresh_from_db()
+    assert shop.get_secrets() == {}
+    assert "token_requests" not in yahoo_provider  # the code was never exchanged
+
+
+def test_operators_cannot_start_a_sign_in(operator_client):
+    shop = yahoo_shop()
+    response = operator_client.post(reverse("shops:oauth_start", args=[shop.code, "yahoo_api"]))
+    assert response.status_code == 403
+
+
+def test_access_tokens_are_refreshed_before_they_lapse(yahoo_provider):
+    shop = yahoo_shop()
+    shop.settings = {
+        **shop.settings,
+        "yahoo_api.authorized_at": "2026-11-26T09:00:00+09:00",
+        "yahoo_api.access_expires_at": "2026-11-26T10:00:00+09:00",
+    }
+    shop.set_secrets(
+        {"yahoo_api.refresh_token": "yahoo-refresh-1", "yahoo_api.access_token": "yahoo-access-1"}
+    )
+    shop.save()
+    with time_machine.travel(datetime(2026, 11, 26, 9, 30, tzinfo=JST), tick=False):
+        assert refresh_due_tokens() == 0  # 30 minutes left
+    with time_machine.travel(datetime(2026, 11, 26, 9, 50, tzinfo=JST), tick=False):
+        assert refresh_due_tokens() == 1
+    shop.refresh_from_db()
+    assert shop.get_secrets()["yahoo_api.access_token"] == "yahoo-access-2"
+    assert shop.settings["yahoo_api.authorized_at"] == "2026-11-26T09:00:00+09:00"
+    assert time  # keep the import for readability of the clock helpers
