@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import connection
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -79,7 +80,7 @@ def scan_and_claim(now=None, *, token: str, dry_run: bool = False) -> list:
             for c in due
             if (c.shop_id, c.section, c.credential, c.expires_at, c.threshold) not in taken
         ]
-    ReminderClaim.objects.bulk_create(due, ignore_conflicts=True, batch_size=5000)
+    insert_claims(due)
     # Failed sends whose backoff is over, and sends abandoned by a dead worker.
     ReminderClaim.objects.filter(
         Q(status=ReminderClaim.FAILED, next_attempt_at__lte=now)
@@ -88,13 +89,48 @@ def scan_and_claim(now=None, *, token: str, dry_run: bool = False) -> list:
     return list(ReminderClaim.objects.filter(run_token=token, status=ReminderClaim.PENDING))
 
 
-def run(now=None, *, dry_run: bool = False, connection=None) -> RunReport:
+CLAIM_COLUMNS = (
+    "shop_id",
+    "section",
+    "credential",
+    "expires_at",
+    "threshold",
+    "status",
+    "run_token",
+    "claimed_at",
+    "attempts",
+    "last_error",
+)
+
+
+def insert_claims(claims: list[ReminderClaim]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING in one executemany, whatever the number of rows
+    (bulk_create would split into many statements on SQLite). Portable: SQLite and
+    PostgreSQL both accept it."""
+    if not claims:
+        return
+    meta = ReminderClaim._meta
+    fields = [meta.get_field(c.removesuffix("_id") if c == "shop_id" else c) for c in CLAIM_COLUMNS]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
+    )
+    rows = [
+        [f.get_db_prep_save(getattr(claim, f.attname), connection) for f in fields]
+        for claim in claims
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def run(now=None, *, dry_run: bool = False, mail_connection=None) -> RunReport:
     now = now or timezone.now()
     token = uuid.uuid4().hex
     claims = scan_and_claim(now, token=token, dry_run=dry_run)
     report = RunReport(claimed=len(claims), lines=[])
     shops = Shop.objects.in_bulk({c.shop_id for c in claims})
-    connection = connection or get_connection()
+    mail_connection = mail_connection or get_connection()
     for claim in claims:
         shop = shops.get(claim.shop_id)
         if shop is None or shop.mall not in registry:
@@ -109,7 +145,7 @@ def run(now=None, *, dry_run: bool = False, connection=None) -> RunReport:
             continue
         try:
             if message.to or message.bcc:
-                message.connection = connection
+                message.connection = mail_connection
                 message.send()
         except (smtplib.SMTPException, OSError) as exc:
             # Never lost: a later run retries after the backoff. Never a secret: only the type.
