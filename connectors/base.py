@@ -22,6 +22,7 @@ class Connector:
     code: str = ""
     label: str = ""
     imports_order_mail: bool = False
+    imports_order_csv: bool = False  # orders come in through the TEMPOSTAR-format CSV
     order: int = 0
     description: str = ""
     sections: tuple = ()  # connectors.sections.Section instances, in the manual's order

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "tempostar",
     "connectors",
     "shops",
+    "orders",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +208,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 SHOPS_PER_PAGE = env.int("SHOPS_PER_PAGE", default=50)
+
+# Order / stock CSV imports: refused above these limits; files larger than
+# IMPORT_INLINE_MAX_BYTES run in the worker with a progress bar.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=300_000)
+IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Connection checks (接続確認). Each mall API base URL is a setting so tests can point it at a
 # local server; the guard refuses internal addresses for user-entered hosts (loopback is

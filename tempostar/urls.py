@@ -14,6 +14,7 @@ urlpatterns = [
     # The language switch also works on the login page.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("shops/", include("shops.urls")),
+    path("orders/", include("orders.urls")),
     path("oauth/callback/", OAuthCallbackView.as_view(), name="oauth_callback"),
     path("admin/", admin.site.urls),
 ]

@@ -14,7 +14,9 @@ def make_user(django_user_model):
         )
         if perms:
             user.user_permissions.set(
-                Permission.objects.filter(content_type__app_label="shops", codename__in=perms)
+                Permission.objects.filter(
+                    content_type__app_label__in=["shops", "orders"], codename__in=perms
+                )
             )
         return user
 
@@ -23,7 +25,17 @@ def make_user(django_user_model):
 
 @pytest.fixture
 def operator(make_user):
-    return make_user("operator", "view_shop", "add_shop", "change_shop")
+    return make_user(
+        "operator",
+        "view_shop",
+        "add_shop",
+        "change_shop",
+        "view_order",
+        "add_order",
+        "view_product",
+        "add_product",
+        "change_product",
+    )
 
 
 @pytest.fixture

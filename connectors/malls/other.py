@@ -9,6 +9,7 @@ class Other(Connector):
     code = "other"
     label = "その他(電話・FAX)"
     imports_order_mail = False
+    imports_order_csv = True
     order = 140
     description = _(
         "Phone and fax orders, and orders from malls with no link, "

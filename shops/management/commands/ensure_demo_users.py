@@ -8,7 +8,10 @@ DEMO_USERS = {
     "admin": ("tempostar-admin", True),
     "operator": ("tempostar-operator", False),
 }
-OPERATOR_PERMISSIONS = ["view_shop", "add_shop", "change_shop"]
+OPERATOR_PERMISSIONS = {
+    "shops": ["view_shop", "add_shop", "change_shop"],
+    "orders": ["view_order", "add_order", "view_product", "add_product", "change_product"],
+}
 
 
 class Command(BaseCommand):
@@ -23,9 +26,9 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["force"]:
             raise CommandError("Demo users are created only with DEBUG on (or --force).")
         User = get_user_model()
-        perms = Permission.objects.filter(
-            content_type__app_label="shops", codename__in=OPERATOR_PERMISSIONS
-        )
+        perms = Permission.objects.none()
+        for app, codenames in OPERATOR_PERMISSIONS.items():
+            perms |= Permission.objects.filter(content_type__app_label=app, codename__in=codenames)
         for username, (password, is_super) in DEMO_USERS.items():
             user, created = User.objects.get_or_create(username=username)
             if created:

@@ -1,0 +1,76 @@
+"""Uploads become ImportJobs: small ones run at once, large ones in the worker with progress."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import importer
+from .models import ImportJob
+
+
+def create_job(kind: str, upload, *, shop=None, user=None) -> ImportJob:
+    folder = settings.VAR_DIR / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.csv"
+    size = 0
+    with open(path, "wb") as out:
+        for chunk in upload.chunks():
+            size += len(chunk)
+            out.write(chunk)
+    return ImportJob.objects.create(
+        kind=kind,
+        shop=shop,
+        filename=upload.name[:255],
+        path=str(path),
+        size=size,
+        created_by=user if user and user.pk else None,
+    )
+
+
+def start(job: ImportJob) -> None:
+    """Run now when small (or when tasks run eagerly); otherwise hand it to the worker."""
+    from .tasks import run_import
+
+    if job.size <= settings.IMPORT_INLINE_MAX_BYTES:
+        run_job(job.pk)
+    else:
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+
+
+def run_job(job_id: int) -> ImportJob:
+    job = ImportJob.objects.select_related("shop").get(pk=job_id)
+    if job.status not in (ImportJob.PENDING, ImportJob.RUNNING):
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.RUNNING)
+
+    def progress(rows):
+        ImportJob.objects.filter(pk=job.pk).update(progress=rows)
+
+    try:
+        with open(job.path, "rb") as f:
+            data = f.read()
+        if job.kind == ImportJob.ORDERS:
+            summary = importer.import_orders(data, job.shop, job=job, progress=progress)
+        else:
+            summary = importer.import_stock(data)
+        job.status, job.summary, job.errors = ImportJob.DONE, summary.as_dict(), []
+        job.progress = job.total = summary.rows
+    except importer.ImportRefused as refused:
+        job.status, job.errors = ImportJob.REFUSED, refused.errors
+        job.summary = {"error_count": refused.total}
+    except FileNotFoundError:
+        job.status, job.errors = ImportJob.FAILED, ["アップロードされたファイルが見つかりません。"]
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "summary", "errors", "progress", "total", "finished_at"])
+    try:
+        # The order file holds customers' personal data: keep it no longer than needed.
+        from pathlib import Path
+
+        Path(job.path).unlink(missing_ok=True)
+    except OSError:
+        pass
+    return job

@@ -1,0 +1,103 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Product(models.Model):
+    """A registered product: orders for its code reduce its expected stock (想定在庫数)."""
+
+    code = models.CharField(_("product code"), max_length=100, unique=True)
+    name = models.CharField(_("product name"), max_length=255, blank=True)
+    expected_stock = models.IntegerField(
+        _("expected stock"),
+        default=0,
+        help_text=_(
+            "Goes down by the ordered quantity when an imported order line has this "
+            "product code. May go below zero (oversold)."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("product")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Order(models.Model):
+    """An order imported from the TEMPOSTAR-format CSV, with every column kept."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="orders")
+    order_number = models.CharField(_("shop order number"), max_length=100)
+    ordered_at = models.DateTimeField(_("ordered at"))
+    customer_name = models.CharField(_("customer name"), max_length=200)
+    total = models.BigIntegerField(_("amount billed"), null=True, blank=True)
+    columns = models.JSONField(default=dict)  # every order-level column, as in the file
+    import_job = models.ForeignKey(
+        "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-ordered_at", "-pk"]
+        verbose_name = _("order")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "order_number"], name="one_order_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return self.order_number
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()  # the CSV line it came from
+    product_code = models.CharField(max_length=100, db_index=True)
+    product_name = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField()
+    columns = models.JSONField(default=dict)  # every line-level column, as in the file
+
+    class Meta:
+        ordering = ["order", "line_no"]
+        verbose_name = _("order line")
+
+    def __str__(self) -> str:
+        return f"{self.product_code} x{self.quantity}"
+
+
+class ImportJob(models.Model):
+    """One upload of an order or stock CSV; large files run in the worker with progress."""
+
+    ORDERS, STOCK = "orders", "stock"
+    PENDING, RUNNING, DONE, REFUSED, FAILED = "pending", "running", "done", "refused", "failed"
+    STATUSES = [
+        (PENDING, _("waiting")),
+        (RUNNING, _("importing")),
+        (DONE, _("imported")),
+        (REFUSED, _("refused")),
+        (FAILED, _("failed")),
+    ]
+
+    kind = models.CharField(max_length=8)
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.CASCADE, null=True, blank=True, related_name="import_jobs"
+    )
+    filename = models.CharField(max_length=255)
+    path = models.CharField(max_length=500)  # the uploaded file under VAR_DIR/imports
+    size = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=STATUSES, default=PENDING)
+    progress = models.PositiveIntegerField(default=0)  # rows processed
+    total = models.PositiveIntegerField(default=0)  # rows in the file (once counted)
+    summary = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename} {self.status}"

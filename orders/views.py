@@ -1,0 +1,135 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView, UpdateView
+
+from shops.models import Shop
+
+from . import jobs
+from .models import ImportJob, Product
+from .templatefiles import template_zip
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("CSV file"))
+
+
+class OrderImportView(PermissionRequiredMixin, FormView):
+    """受注CSV取込 for a shop whose connector takes orders by CSV (その他)."""
+
+    permission_required = "orders.add_order"
+    form_class = UploadForm
+    template_name = "orders/order_import.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.shop = get_object_or_404(Shop, code=kwargs["code"])
+        if not self.shop.connector.imports_order_csv:
+            raise Http404(_("This shop does not import order CSV files."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        job = jobs.create_job(
+            ImportJob.ORDERS, form.cleaned_data["file"], shop=self.shop, user=self.request.user
+        )
+        jobs.start(job)
+        return redirect("orders:job", pk=job.pk)
+
+    def get_context_data(self, **kwargs):
+        recent = self.shop.import_jobs.filter(kind=ImportJob.ORDERS)[:10]
+        return super().get_context_data(shop=self.shop, recent=recent, **kwargs)
+
+
+class ImportJobView(PermissionRequiredMixin, DetailView):
+    permission_required = "orders.view_order"
+    model = ImportJob
+    template_name = "orders/import_job.html"
+    context_object_name = "job"
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("format") == "json":
+            job = self.get_object()
+            return JsonResponse(
+                {
+                    "status": job.status,
+                    "progress": job.progress,
+                    "done": job.status not in (ImportJob.PENDING, ImportJob.RUNNING),
+                }
+            )
+        return super().get(request, *args, **kwargs)
+
+
+class TemplateDownloadView(View):
+    def get(self, request):
+        response = HttpResponse(template_zip(), content_type="application/zip")
+        response["Content-Disposition"] = (
+            'attachment; filename="tempostar-order-csv.zip"; '
+            "filename*=UTF-8''TEMPOSTAR%E5%BD%A2%E5%BC%8F%E5%8F%97%E6%B3%A8CSV.zip"
+        )
+        return response
+
+
+class ProductListView(PermissionRequiredMixin, ListView):
+    permission_required = "orders.view_product"
+    template_name = "orders/product_list.html"
+    context_object_name = "products"
+    paginate_by = 50
+
+    def get_queryset(self):
+        q = self.request.GET.get("q", "").strip()
+        qs = Product.objects.all()
+        if q:
+            qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q))
+        return qs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            q=self.request.GET.get("q", ""), form=UploadForm(), **kwargs
+        )
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["code", "name", "expected_stock"]
+
+
+class ProductCreateView(PermissionRequiredMixin, FormView):
+    permission_required = "orders.add_product"
+    form_class = ProductForm
+    template_name = "orders/product_form.html"
+
+    def form_valid(self, form):
+        product = form.save()
+        messages.success(self.request, _("Registered %(code)s.") % {"code": product.code})
+        return redirect("orders:products")
+
+
+class ProductUpdateView(PermissionRequiredMixin, UpdateView):
+    permission_required = "orders.change_product"
+    model = Product
+    form_class = ProductForm
+    template_name = "orders/product_form.html"
+
+    def get_success_url(self):
+        messages.success(self.request, _("Saved."))
+        return reverse("orders:products")
+
+
+class StockImportView(PermissionRequiredMixin, View):
+    permission_required = "orders.change_product"
+
+    def post(self, request):
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, _("Choose a CSV file."))
+            return redirect("orders:products")
+        job = jobs.create_job(ImportJob.STOCK, form.cleaned_data["file"], user=request.user)
+        jobs.start(job)
+        return redirect("orders:job", pk=job.pk)
