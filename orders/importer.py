@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import re
 from collections import defaultdict
@@ -120,9 +121,12 @@ def _strict(data: bytes, encoding: str, offset: int = 0, whole: bytes = b"") -> 
         ) from None
 
 
-def records(text: str):
-    """(line number where the record starts, fields) for each CSV record."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def records(text):
+    """(line number where the record starts, fields) for each CSV record.
+
+    text: a str, or a text stream opened with newline="" (read lazily)."""
+    stream = io.StringIO(text, newline="") if isinstance(text, str) else text
+    reader = csv.reader(stream, strict=True)
     start = 1
     try:
         for row in reader:
@@ -155,6 +159,7 @@ def check_header(header: list[str], expected: list[str]) -> list[str]:
     return errors
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_datetime(value: str) -> datetime | None:
     for fmt in DATETIME_FORMATS:
         try:
@@ -174,25 +179,69 @@ def parse_date(value: str):
 
 
 # ---- orders ---------------------------------------------------------------------------------
+#
+# A file of 100,000 lines is about 36 MB: it is never held as one decoded string or as one
+# list of rows. It is decoded and parsed as a stream twice: once to validate, once to insert
+# in batches, keeping only a dict of order numbers between the passes.
 
 
-@dataclass
-class ParsedOrder:
-    number: str
-    line_no: int
-    ordered_at: datetime
-    customer: str
-    total: int | None
-    columns: dict
-    lines: list = field(default_factory=list)  # (line_no, code, name, qty, columns)
+def detect_encoding(data: bytes) -> str:
+    """utf-8-sig, utf-8 or cp932, checked chunk by chunk. Refuses undecodable bytes."""
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        decode(data)  # raises the size message
+    if data.startswith(codecs.BOM_UTF8):
+        _check_stream(data, "utf-8", offset=3)
+        return "utf-8-sig"
+    try:
+        _check_stream(data, "utf-8")
+        return "utf-8"
+    except ImportRefused:
+        _check_stream(data, "cp932")
+        return "cp932"
 
 
-def parse_orders(text: str, progress=None) -> tuple[dict[str, ParsedOrder], int]:
+def _check_stream(data: bytes, encoding: str, offset: int = 0, chunk: int = 1 << 20) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    position = offset
+    while position < len(data):
+        piece = data[position : position + chunk]
+        try:
+            decoder.decode(piece, final=position + chunk >= len(data))
+        except UnicodeDecodeError as exc:
+            line = data[: position + exc.start].count(b"\n") + 1
+            raise ImportRefused(
+                [
+                    f"{line}行目: 文字コードを読み取れません。Shift_JIS(cp932)か UTF-8 で保存した "
+                    "CSV を指定してください。"
+                ]
+            ) from None
+        position += chunk
+
+
+def stream_records(data: bytes, encoding: str):
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    return records(text)
+
+
+class OrderHead(tuple):
+    """(line_no, ordered_at) of an order's first line; a tuple to stay small per order."""
+
+    __slots__ = ()
+
+    def __new__(cls, line_no, ordered_at):
+        return super().__new__(cls, (line_no, ordered_at))
+
+    line_no = property(lambda self: self[0])
+    ordered_at = property(lambda self: self[1])
+
+
+def validate_orders(data: bytes, encoding: str, progress=None) -> tuple[dict, int]:
+    """Pass 1: every rule, every line. Returns {order number: OrderHead} and the row count."""
     errors: list[str] = []
     error_count = 0
-    orders: dict[str, ParsedOrder] = {}
+    heads: dict[str, OrderHead] = {}
     rows = 0
-    it = records(text)
+    it = stream_records(data, encoding)
     try:
         _, header = next(it)
     except StopIteration:
@@ -207,7 +256,7 @@ def parse_orders(text: str, progress=None) -> tuple[dict[str, ParsedOrder], int]
         if len(errors) < MAX_ERRORS:
             errors.append(f"{line}行目: {message}")
 
-    i_qty, i_code, i_number = INDEX["数量"], INDEX["商品コード"], INDEX["ショップ受注番号"]
+    i_qty, i_number = INDEX["数量"], INDEX["ショップ受注番号"]
     for line, row in it:
         if not any(cell.strip() for cell in row):
             continue  # a blank line (for example at the end of the file)
@@ -220,28 +269,31 @@ def parse_orders(text: str, progress=None) -> tuple[dict[str, ParsedOrder], int]
                 ]
             )
         if progress and rows % 5000 == 0:
-            progress(rows)
+            progress(rows // 2)
+        bad_char = CONTROL.search("".join(row))
+        if bad_char:
+            error(
+                line,
+                f"文字化けまたは読み取れない文字(U+{ord(bad_char.group()):04X})が"
+                "あります。Excel などで「CSV(コンマ区切り)」として保存し直してください。",
+            )
+            continue
         if len(row) != len(COLUMNS):
             error(line, f"列数が {len(row)} です。{len(COLUMNS)} 列必要です。")
             continue
         cells = [c.strip() for c in row]
-        bad = False
         for name in REQUIRED:
             if not cells[INDEX[name]]:
                 error(line, f"「{name}」が空です。")
-                bad = True
         for name in INTEGER_COLUMNS:
             value = cells[INDEX[name]].replace(",", "")
             if value and not re.fullmatch(r"-?\d+", value):
                 error(line, f"「{name}」は数字で入力してください(「{cells[INDEX[name]]}」)。")
-                bad = True
         qty = cells[i_qty]
         if qty and not re.fullmatch(r"\d+", qty):
             error(line, f"「数量」は 1 以上の整数で入力してください(「{qty}」)。")
-            bad = True
         elif qty and int(qty) == 0:
             error(line, "「数量」が 0 です。1 以上の整数で入力してください。")
-            bad = True
         ordered_at = None
         for name in DATETIME_COLUMNS:
             value = cells[INDEX[name]]
@@ -253,7 +305,6 @@ def parse_orders(text: str, progress=None) -> tuple[dict[str, ParsedOrder], int]
                         f"「{name}」の日時「{value}」を読み取れません。"
                         "yyyy/MM/dd HH:mm の形式で入力してください。",
                     )
-                    bad = True
         for name in DATE_COLUMNS:
             value = cells[INDEX[name]]
             if value and parse_date(value) is None:
@@ -262,65 +313,48 @@ def parse_orders(text: str, progress=None) -> tuple[dict[str, ParsedOrder], int]
                     f"「{name}」の日付「{value}」を読み取れません。"
                     "yyyy/MM/dd の形式で入力してください。",
                 )
-                bad = True
         device = cells[INDEX["デバイスタイプ"]]
         if device and device not in DEVICE_TYPES:
             error(line, f"「デバイスタイプ」は P・S・M のいずれかです(「{device}」)。")
-            bad = True
         if cells[INDEX["ギフトフラグ"]] not in GIFT_FLAGS:
             error(line, "「ギフトフラグ」は 0 か 1 で入力してください。")
-            bad = True
-        if bad or error_count:
-            continue  # once the file is refused, stop building orders
         number = cells[i_number]
-        order = orders.get(number)
-        if order is None:
-            order_cols = {n: cells[INDEX[n]] for n in ORDER_COLUMNS if cells[INDEX[n]]}
-            total = cells[INDEX["請求金額"]].replace(",", "")
-            order = orders[number] = ParsedOrder(
-                number,
-                line,
-                ordered_at,
-                cells[INDEX["注文者名"]],
-                int(total) if total else None,
-                order_cols,
-            )
-        elif order.ordered_at != ordered_at:
+        if not number or ordered_at is None:
+            continue
+        head = heads.get(number)
+        if head is None:
+            heads[number] = OrderHead(line, ordered_at)
+        elif head.ordered_at != ordered_at:
             error(
                 line,
-                f"受注番号「{number}」の「受注日時」が {order.line_no}行目と違います。"
+                f"受注番号「{number}」の「受注日時」が {head.line_no}行目と違います。"
                 "同じ受注の行は同じ受注情報にしてください。",
             )
-            continue
-        line_cols = {n: cells[INDEX[n]] for n in LINE_COLUMNS if cells[INDEX[n]]}
-        order.lines.append((line, cells[i_code], cells[INDEX["商品名"]], int(qty), line_cols))
     if error_count:
         if error_count > len(errors):
             errors.append(f"ほか {error_count - len(errors)} 件のエラーがあります。")
         raise ImportRefused(errors, error_count)
-    if not orders:
+    if not heads:
         raise ImportRefused(["取り込む受注がありません(ヘッダー行だけのファイルです)。"])
-    return orders, rows
+    return heads, rows
 
 
 def import_orders(data: bytes, shop, *, job=None, progress=None) -> Summary:
     """Validate then import. Raises ImportRefused (nothing changed) on any bad input."""
-    text, encoding = decode(data)
-    orders, rows = parse_orders(text, progress)
-    del text
-    summary = Summary(encoding=encoding, rows=rows)
+    encoding = detect_encoding(data)
+    heads, rows = validate_orders(data, encoding, progress)
     for attempt in range(3):
+        summary = Summary(encoding=encoding, rows=rows)
         try:
             with transaction.atomic():
-                _apply(orders, shop, summary, job, progress)
-            break
+                _insert(data, encoding, heads, shop, summary, job, progress)
+            return summary
         except IntegrityError:
             # Another import inserted some of these orders at the same moment: start again;
             # this time they count as already imported.
-            summary = Summary(encoding=encoding, rows=rows)
             if attempt == 2:
                 raise
-    return summary
+    raise AssertionError("unreachable")
 
 
 def _chunks(items, size=900):
@@ -329,58 +363,83 @@ def _chunks(items, size=900):
         yield items[i : i + size]
 
 
-def _apply(orders, shop, summary, job, progress):
+def _insert(data, encoding, heads, shop, summary, job, progress):
+    """Pass 2: orders and lines in batches; then the stock updates."""
     existing = set()
-    for chunk in _chunks(orders):
+    for chunk in _chunks(heads):
         existing.update(
             Order.objects.filter(shop=shop, order_number__in=chunk).values_list(
                 "order_number", flat=True
             )
         )
     summary.skipped_orders = sorted(existing)
-    new = [o for number, o in orders.items() if number not in existing]
-    created = Order.objects.bulk_create(
-        [
-            Order(
-                shop=shop,
-                order_number=o.number,
-                ordered_at=o.ordered_at,
-                customer_name=o.customer,
-                total=o.total,
-                columns=o.columns,
-                import_job=job,
-            )
-            for o in new
-        ],
-        batch_size=2000,
-    )
+    order_ids: dict[str, int] = {}
+    pending_orders: list[Order] = []
+    pending_lines: list[tuple[str, OrderLine]] = []
     quantities: dict[str, int] = defaultdict(int)
-    lines = []
-    done = 0
-    for order, parsed in zip(created, new, strict=True):
-        for line_no, code, name, qty, cols in parsed.lines:
-            lines.append(
-                OrderLine(
-                    order=order,
-                    line_no=line_no,
-                    product_code=code,
-                    product_name=name,
-                    quantity=qty,
-                    columns=cols,
+    i_number, i_code, i_qty = INDEX["ショップ受注番号"], INDEX["商品コード"], INDEX["数量"]
+    order_fields = [(n, INDEX[n]) for n in ORDER_COLUMNS]
+    line_fields = [(n, INDEX[n]) for n in LINE_COLUMNS]
+
+    def flush_orders():
+        created = Order.objects.bulk_create(pending_orders)
+        for order in created:
+            order_ids[order.order_number] = order.pk
+        summary.orders += len(created)
+        pending_orders.clear()
+
+    def flush_lines():
+        flush_orders()  # lines need their orders' ids
+        objs = []
+        for number, line in pending_lines:
+            line.order_id = order_ids[number]
+            objs.append(line)
+        OrderLine.objects.bulk_create(objs)
+        summary.lines += len(objs)
+        pending_lines.clear()
+        if progress:
+            progress(summary.rows // 2 + summary.lines // 2)
+
+    it = stream_records(data, encoding)
+    next(it)  # the header, checked in pass 1
+    for line, row in it:
+        if not any(cell.strip() for cell in row):
+            continue
+        number = row[i_number].strip()
+        if number in existing:
+            continue
+        if number not in order_ids and heads[number].line_no == line:
+            cells = [c.strip() for c in row]
+            total = cells[INDEX["請求金額"]].replace(",", "")
+            pending_orders.append(
+                Order(
+                    shop=shop,
+                    order_number=number,
+                    ordered_at=heads[number].ordered_at,
+                    customer_name=cells[INDEX["注文者名"]],
+                    total=int(total) if total else None,
+                    columns={n: cells[i] for n, i in order_fields if cells[i]},
+                    import_job=job,
                 )
             )
-            quantities[code] += qty
-        if len(lines) >= 5000:
-            OrderLine.objects.bulk_create(lines)
-            done += len(lines)
-            summary.lines += len(lines)
-            lines = []
-            if progress:
-                progress(summary.rows + done)
-    if lines:
-        OrderLine.objects.bulk_create(lines)
-        summary.lines += len(lines)
-    summary.orders = len(created)
+            order_ids[number] = 0  # reserved; the real id comes with the flush
+        code, qty = row[i_code].strip(), int(row[i_qty].strip())
+        quantities[code] += qty
+        pending_lines.append(
+            (
+                number,
+                OrderLine(
+                    line_no=line,
+                    product_code=code,
+                    product_name=row[INDEX["商品名"]].strip(),
+                    quantity=qty,
+                    columns={n: row[i].strip() for n, i in line_fields if row[i].strip()},
+                ),
+            )
+        )
+        if len(pending_lines) >= 2000:
+            flush_lines()
+    flush_lines()
     # Lower expected stock of registered products; unknown codes are only reported.
     products = {}
     for chunk in _chunks(quantities):

@@ -1,0 +1,110 @@
+"""Import of a 100,000-line TEMPOSTAR-format order CSV (about 36 MB in cp932).
+
+Prints the import time against a floor measured in the same run (decode + plain csv parsing +
+a bulk insert of the same rows, without validation or stock updates), and the peak memory
+(max RSS) of each, every phase in its own process on a fresh database.
+Target (issue E): import at most 3x the floor; peak memory under 250 MB.
+"""
+
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LINES, PRODUCTS = 100_000, 2_000
+HERE = Path(__file__).resolve().parent
+
+
+def make_file(path: Path) -> None:
+    sys.path.insert(0, str(HERE.parent))
+    from orders.templatefiles import to_csv
+
+    random.seed(11)
+    rows = []
+    for i in range(LINES // 2):
+        order = {
+            "ショップ受注番号": f"TEL-2026-{i:07d}", "受注日時": "2026/11/26 10:15",
+            "注文者名": "髙橋 一郎", "注文者名カナ": "ﾀｶﾊｼ ｲﾁﾛｳ", "注文者郵便番号": "100-0001",
+            "注文者住所": "東京都千代田区千代田1-1 サバウェイビル①号室",
+            "注文者電話番号": "03-1234-5678", "注文者メールアドレス": f"c{i}@example.jp",
+            "支払方法名": "代金引換", "デバイスタイプ": "P", "ポイント": "0", "クーポン": "0",
+            "商品計税抜": "3000", "消費税計": "240", "商品計税込": "3240", "配送料計": "600",
+            "決済手数料計": "330", "請求金額": "4170", "受注備考": "午前中希望", "配送先名": "㈱サバウェイ",
+            "配送先住所": "東京都千代田区千代田1-1", "配送方法名": "宅配便", "ギフトフラグ": "0",
+        }
+        for _ in range(2):
+            rows.append({**order, "商品コード": f"SAVA-{random.randrange(PRODUCTS * 2):05d}",
+                         "商品名": "さば缶 3缶セット～限定版～", "数量": str(random.randint(1, 3)),
+                         "税抜単価": "1000", "単品消費税": "80", "税込単価": "1080"})
+    path.write_bytes(to_csv(rows))
+
+
+def phase(name: str, csv_path: str) -> None:
+    from harness import setup
+
+    setup(f"import-{name}")
+    from orders.models import Order, OrderLine, Product
+    from shops.models import Shop
+
+    shop = Shop.objects.create(mall="other", name="ベンチ", short_name="ベンチ",
+                               url="https://example.jp/")
+    Product.objects.bulk_create([Product(code=f"SAVA-{i:05d}", expected_stock=10_000)
+                                 for i in range(PRODUCTS)])
+    data = Path(csv_path).read_bytes()
+    start = time.perf_counter()
+    if name == "floor":
+        import csv
+        import io
+
+        from django.utils import timezone
+
+        text = data.decode("cp932")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        next(reader)
+        orders, lines = {}, []
+        now = timezone.now()
+        for row in reader:
+            order = orders.get(row[0])
+            if order is None:
+                order = orders[row[0]] = Order(shop=shop, order_number=row[0], ordered_at=now,
+                                               customer_name=row[2], columns={})
+            lines.append((order, row))
+        Order.objects.bulk_create(orders.values(), batch_size=2000)
+        OrderLine.objects.bulk_create(
+            [OrderLine(order=o, line_no=0, product_code=r[42], quantity=int(r[45]), columns={})
+             for o, r in lines], batch_size=5000)
+    else:
+        from orders.importer import import_orders
+
+        summary = import_orders(data, shop)
+        assert summary.lines == LINES, summary.lines
+    elapsed = time.perf_counter() - start
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{elapsed:.3f} {rss_mb:.0f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3:
+        sys.path.insert(0, str(HERE))
+        phase(sys.argv[1], sys.argv[2])
+        sys.exit(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "orders.csv"
+        make_file(path)
+        size = path.stat().st_size / 1024 / 1024
+        results = {}
+        for name in ("floor", "import"):
+            out = subprocess.run([sys.executable, __file__, name, str(path)], check=True,
+                                 capture_output=True, text=True, env=dict(os.environ)).stdout
+            seconds, rss = out.split()[-2:]
+            results[name] = (float(seconds), float(rss))
+        floor, imp = results["floor"], results["import"]
+        print(f"  {LINES:,} lines, {size:.1f} MB cp932")
+        print(f"  floor (decode + csv + bulk insert): {floor[0]:.2f} s, peak RSS {floor[1]:.0f} MB")
+        print(f"  import (validate + insert + stock): {imp[0]:.2f} s, peak RSS {imp[1]:.0f} MB")
+        print(f"  ratio {imp[0] / floor[0]:.2f}x (target <= 3x); peak memory {imp[1]:.0f} MB "
+              f"(target < 250 MB)")
