@@ -27,19 +27,42 @@ def make_file(path: Path) -> None:
     rows = []
     for i in range(LINES // 2):
         order = {
-            "ショップ受注番号": f"TEL-2026-{i:07d}", "受注日時": "2026/11/26 10:15",
-            "注文者名": "髙橋 一郎", "注文者名カナ": "ﾀｶﾊｼ ｲﾁﾛｳ", "注文者郵便番号": "100-0001",
+            "ショップ受注番号": f"TEL-2026-{i:07d}",
+            "受注日時": "2026/11/26 10:15",
+            "注文者名": "髙橋 一郎",
+            "注文者名カナ": "ﾀｶﾊｼ ｲﾁﾛｳ",
+            "注文者郵便番号": "100-0001",
             "注文者住所": "東京都千代田区千代田1-1 サバウェイビル①号室",
-            "注文者電話番号": "03-1234-5678", "注文者メールアドレス": f"c{i}@example.jp",
-            "支払方法名": "代金引換", "デバイスタイプ": "P", "ポイント": "0", "クーポン": "0",
-            "商品計税抜": "3000", "消費税計": "240", "商品計税込": "3240", "配送料計": "600",
-            "決済手数料計": "330", "請求金額": "4170", "受注備考": "午前中希望", "配送先名": "㈱サバウェイ",
-            "配送先住所": "東京都千代田区千代田1-1", "配送方法名": "宅配便", "ギフトフラグ": "0",
+            "注文者電話番号": "03-1234-5678",
+            "注文者メールアドレス": f"c{i}@example.jp",
+            "支払方法名": "代金引換",
+            "デバイスタイプ": "P",
+            "ポイント": "0",
+            "クーポン": "0",
+            "商品計税抜": "3000",
+            "消費税計": "240",
+            "商品計税込": "3240",
+            "配送料計": "600",
+            "決済手数料計": "330",
+            "請求金額": "4170",
+            "受注備考": "午前中希望",
+            "配送先名": "㈱サバウェイ",
+            "配送先住所": "東京都千代田区千代田1-1",
+            "配送方法名": "宅配便",
+            "ギフトフラグ": "0",
         }
         for _ in range(2):
-            rows.append({**order, "商品コード": f"SAVA-{random.randrange(PRODUCTS * 2):05d}",
-                         "商品名": "さば缶 3缶セット～限定版～", "数量": str(random.randint(1, 3)),
-                         "税抜単価": "1000", "単品消費税": "80", "税込単価": "1080"})
+            rows.append(
+                {
+                    **order,
+                    "商品コード": f"SAVA-{random.randrange(PRODUCTS * 2):05d}",
+                    "商品名": "さば缶 3缶セット～限定版～",
+                    "数量": str(random.randint(1, 3)),
+                    "税抜単価": "1000",
+                    "単品消費税": "80",
+                    "税込単価": "1080",
+                }
+            )
     path.write_bytes(to_csv(rows))
 
 
@@ -50,10 +73,12 @@ def phase(name: str, csv_path: str) -> None:
     from orders.models import Order, OrderLine, Product
     from shops.models import Shop
 
-    shop = Shop.objects.create(mall="other", name="ベンチ", short_name="ベンチ",
-                               url="https://example.jp/")
-    Product.objects.bulk_create([Product(code=f"SAVA-{i:05d}", expected_stock=10_000)
-                                 for i in range(PRODUCTS)])
+    shop = Shop.objects.create(
+        mall="other", name="ベンチ", short_name="ベンチ", url="https://example.jp/"
+    )
+    Product.objects.bulk_create(
+        [Product(code=f"SAVA-{i:05d}", expected_stock=10_000) for i in range(PRODUCTS)]
+    )
     data = Path(csv_path).read_bytes()
     start = time.perf_counter()
     if name == "floor":
@@ -70,13 +95,18 @@ def phase(name: str, csv_path: str) -> None:
         for row in reader:
             order = orders.get(row[0])
             if order is None:
-                order = orders[row[0]] = Order(shop=shop, order_number=row[0], ordered_at=now,
-                                               customer_name=row[2], columns={})
+                order = orders[row[0]] = Order(
+                    shop=shop, order_number=row[0], ordered_at=now, customer_name=row[2], columns={}
+                )
             lines.append((order, row))
         Order.objects.bulk_create(orders.values(), batch_size=2000)
         OrderLine.objects.bulk_create(
-            [OrderLine(order=o, line_no=0, product_code=r[42], quantity=int(r[45]), columns={})
-             for o, r in lines], batch_size=5000)
+            [
+                OrderLine(order=o, line_no=0, product_code=r[42], quantity=int(r[45]), columns={})
+                for o, r in lines
+            ],
+            batch_size=5000,
+        )
     else:
         from orders.importer import import_orders
 
@@ -98,13 +128,20 @@ if __name__ == "__main__":
         size = path.stat().st_size / 1024 / 1024
         results = {}
         for name in ("floor", "import"):
-            out = subprocess.run([sys.executable, __file__, name, str(path)], check=True,
-                                 capture_output=True, text=True, env=dict(os.environ)).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, name, str(path)],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=dict(os.environ),
+            ).stdout
             seconds, rss = out.split()[-2:]
             results[name] = (float(seconds), float(rss))
         floor, imp = results["floor"], results["import"]
         print(f"  {LINES:,} lines, {size:.1f} MB cp932")
         print(f"  floor (decode + csv + bulk insert): {floor[0]:.2f} s, peak RSS {floor[1]:.0f} MB")
         print(f"  import (validate + insert + stock): {imp[0]:.2f} s, peak RSS {imp[1]:.0f} MB")
-        print(f"  ratio {imp[0] / floor[0]:.2f}x (target <= 3x); peak memory {imp[1]:.0f} MB "
-              f"(target < 250 MB)")
+        print(
+            f"  ratio {imp[0] / floor[0]:.2f}x (target <= 3x); peak memory {imp[1]:.0f} MB "
+            f"(target < 250 MB)"
+        )
