@@ -3,7 +3,6 @@
 import base64
 import hashlib
 import threading
-import time
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -563,4 +562,3 @@ def test_access_tokens_are_refreshed_before_they_lapse(yahoo_provider):
     shop.refresh_from_db()
     assert shop.get_secrets()["yahoo_api.access_token"] == "yahoo-access-2"
     assert shop.settings["yahoo_api.authorized_at"] == "2026-11-26T09:00:00+09:00"
-    assert time  # keep the import for readability of the clock helpers
