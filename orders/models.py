@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .fields import RowJSONField
+
 
 class Product(models.Model):
     """A registered product: orders for its code reduce its expected stock (想定在庫数)."""
@@ -33,7 +35,7 @@ class Order(models.Model):
     ordered_at = models.DateTimeField(_("ordered at"))
     customer_name = models.CharField(_("customer name"), max_length=200)
     total = models.BigIntegerField(_("amount billed"), null=True, blank=True)
-    columns = models.JSONField(default=dict)  # every order-level column, as in the file
+    columns = RowJSONField(default=dict)  # every order-level column, as in the file
     import_job = models.ForeignKey(
         "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
     )
@@ -56,7 +58,7 @@ class OrderLine(models.Model):
     product_code = models.CharField(max_length=100, db_index=True)
     product_name = models.CharField(max_length=255, blank=True)
     quantity = models.PositiveIntegerField()
-    columns = models.JSONField(default=dict)  # every line-level column, as in the file
+    columns = RowJSONField(default=dict)  # every line-level column, as in the file
 
     class Meta:
         ordering = ["order", "line_no"]
