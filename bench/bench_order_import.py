@@ -1,8 +1,8 @@
 """Import of a 100,000-line TEMPOSTAR-format order CSV (about 36 MB in cp932).
 
 Prints the import time against a floor measured in the same run (decode + plain csv parsing +
-a bulk insert of the same rows and columns, without validation or stock updates), and the peak memory
-(max RSS) of each, every phase in its own process on a fresh database.
+a bulk insert of the same rows and columns, without validation or stock updates), and the peak
+memory (VmHWM) of each, every phase in its own process on a fresh database.
 Target (issue E): import at most 3x the floor; peak memory under 250 MB.
 """
 
