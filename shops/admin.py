@@ -5,19 +5,40 @@ from .models import Shop, ShopCode
 
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
+    """Read-only: shops are registered and edited in the console, whose forms validate every
+    mall's rules and guard credentials. The encrypted column is never shown."""
+
     list_display = ("code", "mall", "short_name", "name", "url", "order_mail_address")
     list_filter = ("mall",)
     search_fields = ("code", "name", "short_name")
-    readonly_fields = ("code", "mall", "order_mail_address", "created_at", "updated_at")
+    fields = (
+        "code",
+        "mall",
+        "name",
+        "short_name",
+        "url",
+        "order_mail_address",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
 
-    def get_readonly_fields(self, request, obj=None):
-        # The mall is chosen once, at creation.
-        return self.readonly_fields if obj else ("code", "order_mail_address")
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ShopCode)
 class ShopCodeAdmin(admin.ModelAdmin):
     list_display = ("id", "mall", "issued_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from connectors.base import registry
 from connectors.checks import CheckResult
@@ -37,17 +39,93 @@ def enqueue(checks: list[ConnectionCheck]) -> None:
     transaction.on_commit(send)
 
 
+class RateLimited(Exception):
+    """A connection test refused by the rate limits; the message is for the user."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.message, self.retry_after = message, max(1, int(retry_after))
+
+
+# A check still waiting or running after this long is presumed lost (a stopped worker).
+STALE_AFTER = timedelta(minutes=10)
+
+
 def request_check(shop: Shop, section_key: str, user=None) -> ConnectionCheck:
+    """Queue one check, within the rate limits: one check of a shop's section at a time and
+    at most one every CHECK_SHOP_INTERVAL seconds; CHECK_RATE_PER_USER a minute per user.
+    Raises RateLimited (nothing queued) past them."""
     section = shop.connector.section(section_key)
     if not section.testable:
         raise LookupError(section_key)
-    check = ConnectionCheck.objects.create(shop=shop, section=section.key, requested_by=user)
-    enqueue([check])
+    with transaction.atomic():
+        # Lock the shop row so two requests for the same shop are decided one after the other.
+        Shop.objects.select_for_update().filter(pk=shop.pk).first()
+        now = timezone.now()
+        interval = timedelta(seconds=settings.CHECK_SHOP_INTERVAL)
+        last = (
+            ConnectionCheck.objects.filter(shop=shop, section=section.key)
+            .order_by("-created_at")
+            .only("created_at", "status")
+            .first()
+        )
+        if last is not None:
+            busy = last.status in (ConnectionCheck.PENDING, ConnectionCheck.RUNNING)
+            if busy and now - last.created_at < STALE_AFTER:
+                raise RateLimited(
+                    _("This connection of the shop is being tested. Wait for the result."),
+                    settings.CHECK_SHOP_INTERVAL,
+                )
+            wait = (last.created_at + interval - now).total_seconds()
+            if wait > 0:
+                raise RateLimited(
+                    _(
+                        "A connection can be tested once every %(interval)d seconds. "
+                        "Try again in %(wait)d seconds."
+                    )
+                    % {"interval": settings.CHECK_SHOP_INTERVAL, "wait": int(wait) + 1},
+                    wait + 1,
+                )
+        if user is not None:
+            recent = ConnectionCheck.objects.filter(
+                requested_by=user, batch__isnull=True, created_at__gt=now - timedelta(minutes=1)
+            )
+            if recent.count() >= settings.CHECK_RATE_PER_USER:
+                oldest = recent.order_by("created_at").values_list("created_at", flat=True)[0]
+                wait = (oldest + timedelta(minutes=1) - now).total_seconds()
+                raise RateLimited(
+                    _(
+                        "You can start %(rate)d connection tests a minute. "
+                        "Try again in %(wait)d seconds."
+                    )
+                    % {"rate": settings.CHECK_RATE_PER_USER, "wait": int(wait) + 1},
+                    wait + 1,
+                )
+        check = ConnectionCheck.objects.create(shop=shop, section=section.key, requested_by=user)
+        enqueue([check])
     return check
 
 
+def running_batch() -> CheckBatch | None:
+    """The latest batch if it is still running (and not presumed lost)."""
+    batch = CheckBatch.objects.order_by("-pk").first()
+    if batch is None or timezone.now() - batch.created_at > STALE_AFTER * 6:
+        return None
+    return None if batch_progress(batch)["finished"] else batch
+
+
 def request_batch(shops, user=None) -> CheckBatch:
-    """A check of every testable section of every given shop."""
+    """A check of every testable section of every given shop.
+
+    Raises RateLimited with the running batch while another batch is unfinished: a loop of
+    requests cannot queue the same hosts again and again."""
+    running = running_batch()
+    if running is not None:
+        error = RateLimited(
+            _("A test of all shops is running. Start another when it has finished."), 30
+        )
+        error.batch = running
+        raise error
     with transaction.atomic():
         batch = CheckBatch.objects.create(created_by=user)
         checks = [

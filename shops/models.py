@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.base import registry
 from tempostar import crypto
+from tempostar.security import remember_secrets
 
 from .genres import GENRE_CHOICES
 
@@ -139,7 +140,10 @@ class Shop(models.Model):
         verbose_name = _("linked shop")
         verbose_name_plural = _("linked shops")
         indexes = [models.Index(fields=["mall", "code"])]
-        permissions = [("change_credentials", _("Can change credentials of existing shops"))]
+        permissions = [
+            ("change_credentials", _("Can change credentials of existing shops")),
+            ("run_connection_check", _("Can run connection tests")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.short_name}"
@@ -161,10 +165,13 @@ class Shop(models.Model):
         """Decrypt the shop's secrets. Raises crypto.DecryptionError with a wrong key."""
         if not self.secrets:
             return {}
-        return json.loads(crypto.decrypt(self.secrets))
+        values = json.loads(crypto.decrypt(self.secrets))
+        remember_secrets(values.values())  # masked in this request's or task's reports
+        return values
 
     def set_secrets(self, values: dict[str, str]) -> None:
         values = {k: v for k, v in values.items() if v}
+        remember_secrets(values.values())
         self.secrets = crypto.encrypt(json.dumps(values, ensure_ascii=False)) if values else ""
         self.secret_hints = {k: secret_hint(v) for k, v in values.items()}
 

@@ -9,8 +9,10 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.generic import CreateView, DeleteView, ListView, TemplateView, UpdateView
 
 from connectors.base import registry
@@ -75,6 +77,8 @@ class MallPickerView(PermissionRequiredMixin, TemplateView):
         return super().get_context_data(connectors=registry.all(), **kwargs)
 
 
+# The shop form carries credentials: error reports mask every POST field of these views.
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class ShopCreateView(PermissionRequiredMixin, CreateView):
     permission_required = "shops.add_shop"
     form_class = ShopForm
@@ -119,6 +123,7 @@ class ShopCreateView(PermissionRequiredMixin, CreateView):
         return super().get_context_data(connector=self.connector, **kwargs)
 
 
+@method_decorator(sensitive_post_parameters(), name="dispatch")
 class ShopUpdateView(PermissionRequiredMixin, UpdateView):
     permission_required = "shops.change_shop"
     form_class = ShopForm
@@ -210,7 +215,7 @@ class ShopDeleteView(PermissionRequiredMixin, DeleteView):
 class CheckSectionView(PermissionRequiredMixin, View):
     """POST: start a check of one section; answers JSON for the page's script."""
 
-    permission_required = "shops.change_shop"
+    permission_required = "shops.run_connection_check"
 
     def post(self, request, code, section):
         shop = get_object_or_404(Shop, code=code)
@@ -218,6 +223,8 @@ class CheckSectionView(PermissionRequiredMixin, View):
             check = checks.request_check(shop, section, request.user)
         except LookupError:
             raise Http404(_("This section cannot be tested.")) from None
+        except checks.RateLimited as limited:
+            return self.refused(request, shop, section, limited)
         if request.headers.get("Accept") == "application/json":
             return JsonResponse(
                 {**check.as_json(), "url": reverse("shops:check_status", args=[check.pk])},
@@ -225,6 +232,25 @@ class CheckSectionView(PermissionRequiredMixin, View):
             )
         messages.info(request, _("The connection test has started."))
         return redirect(reverse("shops:edit", args=[shop.code]) + f"#section-{section}")
+
+    def refused(self, request, shop, section, limited):
+        if request.headers.get("Accept") == "application/json":
+            response = JsonResponse(
+                {
+                    "status": "refused",
+                    "status_label": _("Refused"),
+                    "message": limited.message,
+                    "done": True,
+                    "detail": "",
+                    "url": None,
+                },
+                status=429,
+            )
+        else:
+            messages.error(request, limited.message)
+            response = redirect(reverse("shops:edit", args=[shop.code]) + f"#section-{section}")
+        response["Retry-After"] = str(limited.retry_after)
+        return response
 
 
 class CheckStatusView(PermissionRequiredMixin, View):
@@ -238,10 +264,14 @@ class CheckStatusView(PermissionRequiredMixin, View):
 class CheckAllView(PermissionRequiredMixin, View):
     """POST: 全ショップ接続確認. Redirects to the batch's progress page."""
 
-    permission_required = "shops.change_shop"
+    permission_required = "shops.run_connection_check"
 
     def post(self, request):
-        batch = checks.request_batch(Shop.objects.all(), request.user)
+        try:
+            batch = checks.request_batch(Shop.objects.all(), request.user)
+        except checks.RateLimited as limited:
+            messages.error(request, limited.message)
+            return redirect("shops:check_batch", pk=limited.batch.pk)
         return redirect("shops:check_batch", pk=batch.pk)
 
 
@@ -318,6 +348,7 @@ class OAuthStartView(PermissionRequiredMixin, View):
         return redirect(oauth.start(request, shop, target))
 
 
+@method_decorator(sensitive_variables(), name="get")
 class OAuthCallbackView(PermissionRequiredMixin, View):
     permission_required = "shops.change_credentials"
 

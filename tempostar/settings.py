@@ -5,6 +5,7 @@ embedded defaults: SQLite, a filesystem Celery broker and e-mails written as fil
 var/. Outside DEBUG, SECRET_KEY and FIELD_ENCRYPTION_KEYS must be given.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "tempostar",
     "connectors",
     "shops",
@@ -84,6 +86,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tempostar.security.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tempostar.middleware.JapaneseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -93,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: refuses logins for locked-out usernames (see "Login protection" below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tempostar.urls"
@@ -110,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tempostar.security.csp_nonce",
             ],
         },
     },
@@ -141,6 +148,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Checks the lockout before any password is compared (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "shops:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -154,7 +166,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+# Static files are served by the app itself (whitenoise) under gunicorn; with DEBUG off they
+# come from `collectstatic` with hashed, compressed names that browsers may cache for ever.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env.bool("STATIC_MANIFEST", default=not DEBUG)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 # E-mail: files under var/mail by default; smtp://user:pass@host:587 (or smtp+tls://) in prod.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
@@ -271,9 +293,78 @@ OAUTH_PROVIDERS = {
     }.items()
 }
 
+# Every log line and error e-mail goes through a formatter that masks the secret values
+# decrypted in the current request or task (tempostar.security).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "redacting": {
+            "()": "tempostar.security.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        },
+    },
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "redacting"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "tempostar.security.RedactingAdminEmailHandler",
+        },
+    },
+    "loggers": {
+        "django": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# The worker logs through the same handlers instead of replacing them with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# ---- security ------------------------------------------------------------------------------
+# Login protection (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one username
+# the account is locked for LOGIN_LOCKOUT_MINUTES (an admin can unlock it earlier).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "tempostar.security.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the Nth from the end.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Sessions end after SESSION_IDLE_MINUTES without a request, and when the browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# HTTPS: on by default outside DEBUG. Behind a TLS-terminating proxy set
+# SECURE_PROXY_SSL_HEADER=true so the X-Forwarded-Proto header it sets is trusted.
+_https = env.bool("HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = _https
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Error reports (ADMINS e-mails, the DEBUG page) mask secrets: see tempostar.security.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "tempostar.security.SecretMaskingFilter"
+DEFAULT_EXCEPTION_REPORTER = "tempostar.security.SecretMaskingReporter"
+ADMINS = [("", a) for a in env.list("ADMINS", default=[])]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+# Connection tests: a user may start CHECK_RATE_PER_USER tests a minute; one shop (and
+# section) is tested at most once every CHECK_SHOP_INTERVAL seconds.
+CHECK_RATE_PER_USER = env.int("CHECK_RATE_PER_USER", default=20)
+CHECK_SHOP_INTERVAL = env.int("CHECK_SHOP_INTERVAL", default=30)

@@ -14,10 +14,17 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "q8Ha6c1mG5Z9nX3uP0sYb7Tf2Lk4Rv8W
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="tempostar-test-"))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
+# The test client speaks plain HTTP, and static files are served from the source folders.
+os.environ.setdefault("HTTPS", "false")
+os.environ.setdefault("STATIC_MANIFEST", "false")
 
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 
 CONNECTION_GUARD_ALLOW_LOOPBACK = True  # local test servers; never in production
 CONNECTION_CHECK_TIMEOUT = 2.0

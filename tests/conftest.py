@@ -23,19 +23,27 @@ def make_user(django_user_model):
     return make
 
 
+def with_role(user, role):
+    from tempostar.roles import assign_role
+
+    assign_role(user, role)
+    return user
+
+
+@pytest.fixture
+def viewer(make_user):
+    return with_role(make_user("viewer"), "閲覧者")
+
+
 @pytest.fixture
 def operator(make_user):
-    return make_user(
-        "operator",
-        "view_shop",
-        "add_shop",
-        "change_shop",
-        "view_order",
-        "add_order",
-        "view_product",
-        "add_product",
-        "change_product",
-    )
+    return with_role(make_user("operator"), "オペレーター")
+
+
+@pytest.fixture
+def manager(make_user):
+    """A user with the 管理者 role (not a superuser)."""
+    return with_role(make_user("manager"), "管理者")
 
 
 @pytest.fixture

@@ -31,13 +31,21 @@ def page(settings):
         context = browser.new_context(locale="ja-JP")
         context.set_default_timeout(15_000)
         page = context.new_page()
+        # Every page is served with a Content-Security-Policy: the browser reports anything it
+        # blocked (an inline script or handler, a foreign style) on the console.
+        violations = []
+        page.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         try:
             yield page
         finally:
             page.screenshot(path=str(settings.VAR_DIR / "browser-last.png"), full_page=True)
             context.close()
             browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        assert violations == []
 
 
 def test_log_in_add_a_shop_and_find_it(live_server, page, operator):
@@ -176,3 +184,22 @@ def test_connection_test_result_appears_without_reload(live_server, page, admin_
             expect(page.locator("#check-ftp summary")).to_have_text("詳細")
     finally:
         app.conf.task_always_eager = False
+
+
+def test_language_switch_runs_under_the_content_security_policy(live_server, page, viewer):
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD
+
+    response = page.goto(f"{live_server.url}/login/")
+    assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
+    page.get_by_label("ユーザー名").fill("viewer")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    expect(page.get_by_role("heading", name="連携ショップ基本設定")).to_be_visible()
+    # A viewer sees the list but no button that changes anything.
+    expect(page.get_by_role("link", name="連携ショップ新規追加")).to_have_count(0)
+    expect(page.locator("#check-all")).to_have_count(0)
+    # Picking a language submits the form from static/js/lang.js, not an inline handler.
+    page.locator("#lang-select").select_option("en")
+    expect(page.get_by_role("heading", name="Linked shop settings")).to_be_visible()

@@ -1,8 +1,14 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def login(username, password):
+    # The lockout backend needs the request, as the login page gives it.
+    return authenticate(RequestFactory().post("/login/"), username=username, password=password)
 
 
 def test_demo_users_refused_outside_debug():
@@ -16,8 +22,13 @@ def test_demo_users_created_once_and_can_log_in(settings, capsys):
     call_command("ensure_demo_users")
     out = capsys.readouterr().out
     assert "admin / tempostar-admin" in out and "operator / tempostar-operator" in out
-    admin = authenticate(username="admin", password="tempostar-admin")
-    operator = authenticate(username="operator", password="tempostar-operator")
+    assert "viewer / tempostar-viewer" in out
+    admin = login("admin", "tempostar-admin")
+    operator = login("operator", "tempostar-operator")
+    viewer = login("viewer", "tempostar-viewer")
     assert admin.is_superuser
     assert operator.has_perms(["shops.add_shop", "shops.change_shop", "shops.view_shop"])
     assert not operator.has_perm("shops.delete_shop")
+    assert not operator.has_perm("shops.change_credentials")
+    assert viewer.has_perm("shops.view_shop") and not viewer.has_perm("shops.add_shop")
+    assert [g.name for g in operator.groups.all()] == ["オペレーター"]

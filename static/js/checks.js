@@ -61,7 +61,11 @@
         credentials: "same-origin",
       })
         .then(function (r) { return r.json(); })
-        .then(function (data) { render(box, data); follow(data.url, box, button); })
+        .then(function (data) {
+          render(box, data);
+          // A refused test (rate limit) comes back done, with no status to follow.
+          if (data.url) { follow(data.url, box, button); } else { button.disabled = false; }
+        })
         .catch(function () { button.disabled = false; });
     });
   });

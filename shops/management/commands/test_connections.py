@@ -43,7 +43,12 @@ class Command(BaseCommand):
                 raise CommandError(f"Unknown shop code(s): {', '.join(missing)}")
         if mall:
             shops = shops.filter(mall=mall)
-        batch = checks.request_batch(shops)
+        try:
+            batch = checks.request_batch(shops)
+        except checks.RateLimited as limited:
+            raise CommandError(
+                f"Batch {limited.batch.pk} is still running; wait for it to finish."
+            ) from None
         if not batch.total:
             self.stdout.write("No testable section in the selected shops.")
             return

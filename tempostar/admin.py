@@ -1,0 +1,59 @@
+"""Users in the admin: their role, whether a login lockout holds them, and an unlock action."""
+
+from axes.models import AccessAttempt
+from axes.utils import reset
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .roles import ROLES
+
+User = get_user_model()
+
+
+class ConsoleUserAdmin(UserAdmin):
+    list_display = ("username", "role", "locked", "is_active", "is_staff", "last_login")
+    list_filter = ("groups", "is_active", "is_staff", "is_superuser")
+    actions = ["unlock"]
+
+    @admin.display(description=_("role"))
+    def role(self, user):
+        names = [g.name for g in user.groups.all() if g.name in ROLES]
+        return ", ".join(names) or ("superuser" if user.is_superuser else "-")
+
+    @admin.display(description=_("locked out"), boolean=True)
+    def locked(self, user):
+        return user.username in self._locked
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def changelist_view(self, request, extra_context=None):
+        from django.conf import settings
+
+        self._locked = set(
+            AccessAttempt.objects.filter(
+                failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+            ).values_list("username", flat=True)
+        )
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description=_("Unlock the selected users (clear failed logins)"))
+    def unlock(self, request, queryset):
+        if not request.user.has_perm("axes.delete_accessattempt"):
+            messages.error(request, _("You may not unlock users."))
+            return
+        count = 0
+        for user in queryset:
+            count += bool(reset(username=user.get_username()))
+        messages.success(
+            request,
+            ngettext("Unlocked %(count)d user.", "Unlocked %(count)d users.", max(count, 1))
+            % {"count": count},
+        )
+
+
+admin.site.unregister(User)
+admin.site.register(User, ConsoleUserAdmin)

@@ -1,0 +1,226 @@
+"""Security plumbing: headers and CSP, client IP, and keeping decrypted secrets out of reports.
+
+Every decrypted or newly entered secret value is remembered for the current request or task
+(a context variable, cleared when the next one starts). Log lines, error e-mails and the error
+page replace any remembered value with ********, whatever variable or message it hides in; the
+field-name based masks below catch what was never decrypted (a POST field, a settings URL).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets as _random
+from collections.abc import Iterable
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.utils.log import AdminEmailHandler
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+
+MASK = "********"
+# Setting, variable, POST-field and dict-key names whose values are masked in error reports.
+SENSITIVE_NAME = re.compile(
+    r"API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|COOKIE|CREDENTIAL|PRIVATE|BROKER|_URL$|DSN",
+    re.IGNORECASE,
+)
+MIN_REDACT_LENGTH = 4  # shorter values ("1", "ftp") would mask ordinary words
+
+_known: ContextVar[frozenset[str]] = ContextVar("known_secret_values", default=frozenset())
+
+
+def remember_secrets(values: Iterable) -> None:
+    """Note secret values now in memory so that reports and logs can mask them."""
+    new = set()
+    for value in values:
+        if not isinstance(value, str) or len(value) < MIN_REDACT_LENGTH:
+            continue
+        # The value as it may appear in a report: itself, JSON- or repr-escaped, and each line
+        # of a multi-line one (a PEM key).
+        new.update({value, json.dumps(value, ensure_ascii=False)[1:-1], repr(value)[1:-1]})
+        if "\n" in value:
+            new.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)
+    if new - _known.get():
+        _known.set(_known.get() | new)
+
+
+def forget_secrets() -> None:
+    _known.set(frozenset())
+
+
+def redact(text: str) -> str:
+    """text with every remembered secret value replaced by ********."""
+    known = _known.get()
+    if not known or not isinstance(text, str):
+        return text
+    for value in sorted(known, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+# ---- HTTP ------------------------------------------------------------------------------------
+
+
+def content_security_policy(nonce: str) -> str:
+    # OAuth sign-in posts a form that redirects to the provider: browsers apply form-action to
+    # that redirect, so the providers' origins are allowed there and nowhere else.
+    providers = sorted(
+        {
+            "/".join(p["authorize_url"].split("/")[:3])
+            for p in getattr(settings, "OAUTH_PROVIDERS", {}).values()
+            if p.get("authorize_url", "").startswith(("https://", "http://"))
+        }
+    )
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action " + " ".join(["'self'", *providers]),
+        ]
+    )
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy with a per-request nonce, Permissions-Policy, and no caching of
+    pages shown to a signed-in user. Also starts each request with no remembered secrets."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        forget_secrets()
+        request.csp_nonce = _random.token_urlsafe(16)
+        response = self.get_response(request)
+        response.headers.setdefault(
+            "Content-Security-Policy", content_security_policy(request.csp_nonce)
+        )
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+def csp_nonce(request) -> dict:
+    """Template context: {{ csp_nonce }} for the rare inline <script nonce="...">."""
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}
+
+
+def client_ip(request) -> str | None:
+    """The client's address for login lockout and rate limits.
+
+    With TRUSTED_PROXY_COUNT proxies in front, each appending to X-Forwarded-For, the client
+    is that many entries from the end; anything before it may be forged by the client."""
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= count:
+            return hops[-count]
+    return request.META.get("REMOTE_ADDR")
+
+
+# ---- error reports and logs ------------------------------------------------------------------
+
+
+class _Masked:
+    """A frame variable already turned into safe text (the reporter prints its repr)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _mask_structure(value, depth=0):
+    if depth > 4:
+        return value
+    if isinstance(value, dict):
+        return {
+            k: (
+                MASK
+                if isinstance(k, str) and SENSITIVE_NAME.search(k)
+                else _mask_structure(v, depth + 1)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(_mask_structure(v, depth + 1) for v in value)
+    return value
+
+
+class SecretMaskingFilter(SafeExceptionReporterFilter):
+    """Django's filter, active with DEBUG on too, masking by name (settings, variables, POST
+    fields, dict keys) and by value (every secret remembered in this request or task)."""
+
+    hidden_settings = SENSITIVE_NAME
+
+    def is_active(self, request):
+        return True
+
+    def get_post_parameters(self, request):
+        params = super().get_post_parameters(request)
+        if not params:
+            return params
+        params = params.copy()
+        for key in params:
+            if SENSITIVE_NAME.search(key):
+                params[key] = MASK
+            else:
+                params.setlist(key, [redact(v) for v in params.getlist(key)])
+        return params
+
+    def get_traceback_frame_variables(self, request, tb_frame):
+        cleansed = []
+        for name, value in super().get_traceback_frame_variables(request, tb_frame):
+            if value == self.cleansed_substitute:
+                cleansed.append((name, value))
+            elif SENSITIVE_NAME.search(name):
+                cleansed.append((name, self.cleansed_substitute))
+            else:
+                try:
+                    text = repr(_mask_structure(value))
+                except Exception as exc:  # a broken __repr__ must not break the report
+                    text = f"<unprintable {type(value).__name__}: {type(exc).__name__}>"
+                cleansed.append((name, _Masked(redact(text))))
+        return cleansed
+
+
+class SecretMaskingReporter(ExceptionReporter):
+    """The report as a whole, exception message included, with remembered secrets masked."""
+
+    def get_traceback_html(self):
+        return redact(super().get_traceback_html())
+
+    def get_traceback_text(self):
+        return redact(super().get_traceback_text())
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats a log record (traceback included) and masks remembered secrets."""
+
+    def format(self, record):
+        return redact(super().format(record))
+
+
+class RedactingAdminEmailHandler(AdminEmailHandler):
+    """Error e-mails to ADMINS with remembered secrets masked in the subject and the body."""
+
+    def format_subject(self, subject):
+        return super().format_subject(redact(subject))
+
+    def send_mail(self, subject, message, *args, **kwargs):
+        kwargs["html_message"] = redact(kwargs.get("html_message") or "") or None
+        super().send_mail(redact(subject), redact(message), *args, **kwargs)
