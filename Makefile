@@ -34,8 +34,8 @@ bench: $(STAMP)
 
 # Regenerate and compile the translations (needs GNU gettext).
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l ja -l en --ignore=.venv --ignore=var
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	DJANGO_SETTINGS_MODULE=tempostar.settings_test $(BIN)/python manage.py makemessages -l ja -l en --ignore=.venv --ignore=var
+	DJANGO_SETTINGS_MODULE=tempostar.settings_test $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var

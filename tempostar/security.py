@@ -224,3 +224,16 @@ class RedactingAdminEmailHandler(AdminEmailHandler):
     def send_mail(self, subject, message, *args, **kwargs):
         kwargs["html_message"] = redact(kwargs.get("html_message") or "") or None
         super().send_mail(redact(subject), redact(message), *args, **kwargs)
+
+
+def lockout_response(request, credentials, *args, **kwargs):
+    """The page shown to a locked-out login (django-axes' AXES_LOCKOUT_CALLABLE): HTTP 429."""
+    from django.shortcuts import render
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"minutes": minutes, "failure_limit": settings.AXES_FAILURE_LIMIT},
+        status=429,
+    )

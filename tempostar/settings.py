@@ -322,12 +322,14 @@ LOGGING = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # ---- security ------------------------------------------------------------------------------
-# Login protection (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one username
-# the account is locked for LOGIN_LOCKOUT_MINUTES (an admin can unlock it earlier).
+# Login protection (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one username, or
+# from one client address, that username or address is locked for LOGIN_LOCKOUT_MINUTES (an
+# admin can unlock it earlier). Behind a proxy set TRUSTED_PROXY_COUNT, or every user would
+# share the proxy's address.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "tempostar.security.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "tempostar.security.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password"]

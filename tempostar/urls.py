@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from shops.views import OAuthCallbackView
+from tempostar.health import healthz
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="shops:list", permanent=False)),
@@ -17,4 +18,5 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("oauth/callback/", OAuthCallbackView.as_view(), name="oauth_callback"),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]
