@@ -15,6 +15,7 @@ from connectors.base import registry
 from connectors.checks import CheckResult
 from connectors.runner import run_check
 from tempostar.crypto import DecryptionError
+from tempostar.security import redact
 
 from .expiry import sync_expiries
 from .models import CheckBatch, ConnectionCheck, Shop
@@ -186,7 +187,7 @@ def execute_check(check_id: int, *, final_attempt: bool = True) -> ConnectionChe
     latency = int((time.monotonic() - started) * 1000)
     if result.transient and not final_attempt:
         ConnectionCheck.objects.filter(pk=check.pk).update(
-            status=ConnectionCheck.PENDING, detail=result.detail
+            status=ConnectionCheck.PENDING, detail=redact(result.detail)
         )
         return None
     record(check, section, result, latency)
@@ -219,7 +220,9 @@ def record(check: ConnectionCheck, section, result: CheckResult, latency_ms: int
         record_result_values(check.shop_id, section, result)
         check.status = result.status
         check.code = result.code
-        check.detail = result.detail[:2000]
+        # Connectors never put a credential in the detail; should a server echo one back in
+        # an error message, the values decrypted for this check are masked anyway.
+        check.detail = redact(result.detail)[:2000]
         check.info = result.info
         check.latency_ms = latency_ms
         check.finished_at = timezone.now()
