@@ -389,11 +389,13 @@ def test_health_reports_database_and_broker():
     assert body["status"] == "ok" and body["database"] == "ok" and body["broker"] == "ok"
 
 
-def test_health_fails_when_the_broker_is_down():
+def test_health_fails_when_the_broker_is_down(monkeypatch):
     from tempostar.celery import app
 
+    down = "redis://:hunter2-broker-pass@127.0.0.1:1/0"
     original = app.conf.broker_url
-    app.conf.broker_url = "redis://:hunter2-broker-pass@127.0.0.1:1/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", down)  # Celery prefers the variable to the setting
+    app.conf.broker_url = down
     try:
         response = Client().get("/healthz")
     finally:
