@@ -287,6 +287,7 @@ def test_no_secret_leaks_anywhere(make_user, settings, tmp_path, monkeypatch):
                 post_data(MALLS["qoo10"], **{"qoo10_api.password": crash_secret}),
             )
             assert response.status_code == 500
+            assert "エラーが発生しました" in response.content.decode()
             keep(response)
             monkeypatch.undo()
             error_mails = [m for m in mail.outbox if "ops@savaway.example.jp" in m.to]

@@ -131,6 +131,7 @@ def test_role_matrix(name, world, clients):
             assert response.status_code == 302 and "/login/" in response["Location"], name
         elif level < least:
             assert response.status_code == 403, (name, ROLE_NAMES[level])
+            assert "許可されていません" in response.content.decode()
         else:
             assert response.status_code == allowed_status, (
                 name,
