@@ -165,6 +165,35 @@ def test_the_admin_is_for_administrators_only(world, clients):
     )
 
 
+def test_an_administrator_manages_roles_but_cannot_grant_superuser(manager, make_user):
+    from django.contrib.auth.models import Group
+
+    admin = Client()
+    admin.force_login(manager)
+    target = make_user("newcomer")
+    admin_group = Group.objects.get(name="管理者")
+    response = admin.post(
+        reverse("admin:auth_user_change", args=[target.pk]),
+        {
+            "username": "newcomer",
+            "is_active": "on",
+            "is_superuser": "on",
+            "groups": [admin_group.pk],
+            "date_joined_0": "2026-11-26",
+            "date_joined_1": "10:00:00",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    target.refresh_from_db()
+    assert not target.is_superuser
+    assert target.is_staff  # the 管理者 role reaches the admin site
+    superuser = make_user("root", superuser=True)
+    url = reverse("admin:auth_user_change", args=[superuser.pk])
+    assert admin.post(url, {"username": "root", "is_active": ""}).status_code == 403
+    superuser.refresh_from_db()
+    assert superuser.is_active
+
+
 def test_only_administrators_change_credentials(world, clients):
     """An operator's edit page has the credential fields locked; an administrator's not."""
     url = reverse("shops:edit", args=[world["rakuten"]])
