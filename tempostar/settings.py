@@ -5,6 +5,7 @@ embedded defaults: SQLite, a filesystem Celery broker and e-mails written as fil
 var/. Outside DEBUG, SECRET_KEY and FIELD_ENCRYPTION_KEYS must be given.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,12 +38,38 @@ def _dev_secret(name: str, make) -> str:
     return path.read_text().strip()
 
 
+# Commands that neither serve nor touch stored data may run on a bare checkout: they get a
+# throw-away value instead (never written anywhere). `check --deploy` is not one of them.
+OFFLINE_COMMANDS = {
+    "check",
+    "makemigrations",
+    "makemessages",
+    "compilemessages",
+    "showmigrations",
+    "sqlmigrate",
+    "help",
+    "version",
+}
+
+
+def _offline_command() -> bool:
+    argv = sys.argv
+    return (
+        len(argv) > 1
+        and Path(argv[0]).name == "manage.py"
+        and argv[1] in OFFLINE_COMMANDS
+        and "--deploy" not in argv
+    )
+
+
 def _required(name: str, make):
     value = env.str(name, default="")
     if value:
         return value
     if DEBUG:
         return _dev_secret(f"dev-{name.lower().replace('_', '-')}", make)
+    if _offline_command():
+        return make()
     raise ImproperlyConfigured(
         f"{name} is not set. Outside DEBUG it is required (see README.md, Configuration). "
         "For local development set DEBUG=true, or run `make run` once to create .env."

@@ -465,6 +465,28 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
+def test_a_bare_checkout_runs_offline_commands_but_never_serves_without_keys(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "DJANGO_SETTINGS_MODULE", "DEBUG")
+    }
+    env.update(
+        IGNORE_DOTENV="true", VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3"
+    )
+
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+
+    assert manage("check").returncode == 0
+    assert manage("makemigrations", "--check", "--dry-run").returncode == 0
+    for refused in (manage("migrate"), manage("check", "--deploy")):
+        assert refused.returncode != 0 and "SECRET_KEY is not set" in refused.stderr
+    assert not list(tmp_path.glob("dev-*"))  # nothing was written as a key
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
