@@ -1,3 +1,6 @@
+import time
+
+
 class JapaneseByDefaultMiddleware:
     """The UI is Japanese unless the user picks another language with the switch.
 
@@ -12,3 +15,27 @@ class JapaneseByDefaultMiddleware:
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class IdleSessionMiddleware:
+    """Sessions end after SESSION_COOKIE_AGE seconds without a request.
+
+    Instead of writing the session on every request (SESSION_SAVE_EVERY_REQUEST, one write
+    transaction per page), a signed-in session is touched at most once a minute, which pushes
+    its expiry forward; the idle limit is therefore exact to within a minute. Place it after
+    SessionMiddleware.
+    """
+
+    REFRESH_EVERY = 60  # seconds
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and session.get("_auth_user_id"):
+            now = int(time.time())
+            if now - session.get("_touched", 0) >= self.REFRESH_EVERY:
+                session["_touched"] = now  # modified: SessionMiddleware saves a new expiry
+        return response

@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tempostar.middleware.IdleSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -363,9 +364,9 @@ AXES_SENSITIVE_PARAMETERS = ["password"]
 # Behind N reverse proxies that append to X-Forwarded-For, the client is the Nth from the end.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Sessions end after SESSION_IDLE_MINUTES without a request, and when the browser closes.
+# Sessions end after SESSION_IDLE_MINUTES without a request (tempostar.middleware.
+# IdleSessionMiddleware pushes the expiry forward), and when the browser closes.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
