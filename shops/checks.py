@@ -198,7 +198,7 @@ def record_result_values(shop_id: int, section, result: CheckResult) -> None:
     """Save what a check learnt (expiry dates, host keys, new tokens) on the shop."""
     if not (result.store or result.store_secrets):
         return
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # part of the caller's transaction when nested
         shop = Shop.objects.select_for_update().get(pk=shop_id)
         values = dict(shop.settings or {})
         for key, value in result.store.items():

@@ -32,7 +32,7 @@ def expected_expiries(shop: Shop) -> dict[tuple[str, str], tuple]:
 def sync_expiries(shop: Shop) -> None:
     """Insert, update or delete the shop's expiry rows to match its credentials."""
     wanted = expected_expiries(shop)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # no savepoint when nested: all or nothing
         existing = {(e.section, e.credential): e for e in shop.expiries.all()}
         for key, row in existing.items():
             if key not in wanted:
