@@ -19,47 +19,30 @@ HERE = Path(__file__).resolve().parent
 
 
 def make_file(path: Path) -> None:
+    """LINES lines, two per order, built from the template zip's sample order."""
     sys.path.insert(0, str(HERE.parent))
-    from orders.templatefiles import to_csv
+    from orders.columns import LINE_COLUMNS
+    from orders.templatefiles import SAMPLE_ROWS, to_csv
 
+    sample = SAMPLE_ROWS[0]
+    order_part = {k: v for k, v in sample.items() if k not in LINE_COLUMNS}
+    line_part = {k: v for k, v in sample.items() if k in LINE_COLUMNS}
     random.seed(11)
     rows = []
     for i in range(LINES // 2):
         order = {
+            **order_part,
             "ショップ受注番号": f"TEL-2026-{i:07d}",
-            "受注日時": "2026/11/26 10:15",
-            "注文者名": "髙橋 一郎",
-            "注文者名カナ": "ﾀｶﾊｼ ｲﾁﾛｳ",
-            "注文者郵便番号": "100-0001",
-            "注文者住所": "東京都千代田区千代田1-1 サバウェイビル①号室",
-            "注文者電話番号": "03-1234-5678",
             "注文者メールアドレス": f"c{i}@example.jp",
-            "支払方法名": "代金引換",
-            "デバイスタイプ": "P",
-            "ポイント": "0",
-            "クーポン": "0",
-            "商品計税抜": "3000",
-            "消費税計": "240",
-            "商品計税込": "3240",
-            "配送料計": "600",
-            "決済手数料計": "330",
-            "請求金額": "4170",
             "受注備考": "午前中希望",
-            "配送先名": "㈱サバウェイ",
-            "配送先住所": "東京都千代田区千代田1-1",
-            "配送方法名": "宅配便",
-            "ギフトフラグ": "0",
         }
         for _ in range(2):
             rows.append(
                 {
                     **order,
+                    **line_part,
                     "商品コード": f"SAVA-{random.randrange(PRODUCTS * 2):05d}",
-                    "商品名": "さば缶 3缶セット～限定版～",
                     "数量": str(random.randint(1, 3)),
-                    "税抜単価": "1000",
-                    "単品消費税": "80",
-                    "税込単価": "1080",
                 }
             )
     path.write_bytes(to_csv(rows))
