@@ -156,8 +156,9 @@ def _mask_structure(value, depth=0):
             )
             for k, v in value.items()
         }
-    if isinstance(value, list | tuple):
-        return type(value)(_mask_structure(v, depth + 1) for v in value)
+    if isinstance(value, list | tuple):  # a plain list or tuple: subclasses may not rebuild
+        masked = [_mask_structure(v, depth + 1) for v in value]
+        return masked if isinstance(value, list) else tuple(masked)
     return value
 
 
