@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from . import importer
@@ -29,16 +28,6 @@ def create_job(kind: str, upload, *, shop=None, user=None) -> ImportJob:
         size=size,
         created_by=user if user and user.pk else None,
     )
-
-
-def start(job: ImportJob) -> None:
-    """Run now when small (or when tasks run eagerly); otherwise hand it to the worker."""
-    from .tasks import run_import
-
-    if job.size <= settings.IMPORT_INLINE_MAX_BYTES:
-        run_job(job.pk)
-    else:
-        transaction.on_commit(lambda: run_import.delay(job.pk))
 
 
 def run_job(job_id: int) -> ImportJob:

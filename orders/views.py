@@ -12,7 +12,7 @@ from django.views.generic import DetailView, FormView, ListView, UpdateView
 
 from shops.models import Shop
 
-from . import jobs
+from . import jobs, tasks
 from .models import ImportJob, Product
 from .templatefiles import template_zip
 
@@ -38,7 +38,7 @@ class OrderImportView(PermissionRequiredMixin, FormView):
         job = jobs.create_job(
             ImportJob.ORDERS, form.cleaned_data["file"], shop=self.shop, user=self.request.user
         )
-        jobs.start(job)
+        tasks.start(job)
         return redirect("orders:job", pk=job.pk)
 
     def get_context_data(self, **kwargs):
@@ -131,5 +131,5 @@ class StockImportView(PermissionRequiredMixin, View):
             messages.error(request, _("Choose a CSV file."))
             return redirect("orders:products")
         job = jobs.create_job(ImportJob.STOCK, form.cleaned_data["file"], user=request.user)
-        jobs.start(job)
+        tasks.start(job)
         return redirect("orders:job", pk=job.pk)
