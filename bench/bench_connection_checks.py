@@ -21,8 +21,9 @@ setup("checks")
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from shops.checks import batch_progress, request_batch  # noqa: E402
+from shops.checks import batch_progress  # noqa: E402
 from shops.models import ConnectionCheck, Shop, ShopCode, format_shop_code  # noqa: E402
+from shops.tasks import start_batch  # noqa: E402
 from tests.servers import HttpServer, slow  # noqa: E402
 
 Shop.objects.filter(mall="qoo10").delete()
@@ -98,7 +99,7 @@ with HttpServer(routes) as api:
                 time.sleep(0.1)
         time.sleep(1)
         start = time.perf_counter()
-        batch = request_batch(Shop.objects.filter(mall="qoo10"))
+        batch = start_batch(Shop.objects.filter(mall="qoo10"))
         queued = time.perf_counter() - start
         while not batch_progress(batch)["finished"]:
             time.sleep(0.05)

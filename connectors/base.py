@@ -2,12 +2,18 @@
 
 A mall is declared once, as a Connector subclass in its own module under connectors/malls/,
 and registered under its code. Registering a code twice raises at start-up instead of
-silently replacing the first class.
+silently replacing the first class, and so does any inconsistency in what the connector
+declares (see `Registry.validate`).
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.core.exceptions import ImproperlyConfigured
+
+CODE_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 
 
 class Connector:
@@ -16,15 +22,22 @@ class Connector:
     code: stable identifier stored on each shop (never change it once shops exist).
     label: the mall's Japanese name, shown everywhere.
     imports_order_mail: the mall's order mails are forwarded to a per-shop address.
+    imports_order_csv: orders come in through the TEMPOSTAR-format order CSV.
     order: position in the mall picker (the manual's order).
+    summary: what the console links with this mall, for the picker's card.
+    help_url: the mall's own page on linking with outside tools.
+    sources: the public documentation the connector follows.
     """
 
     code: str = ""
     label: str = ""
     imports_order_mail: bool = False
-    imports_order_csv: bool = False  # orders come in through the TEMPOSTAR-format CSV
+    imports_order_csv: bool = False
     order: int = 0
-    description: str = ""
+    description: Any = ""
+    summary: Any = ""
+    help_url: str = ""
+    sources: tuple[str, ...] = ()
     sections: tuple = ()  # connectors.sections.Section instances, in the manual's order
 
     @classmethod
@@ -41,6 +54,23 @@ class Connector:
             for f in section.fields:
                 yield section, f
 
+    @classmethod
+    def endpoints(cls):
+        seen = []
+        for section in cls.sections:
+            for endpoint in section.endpoints:
+                if endpoint not in seen:
+                    seen.append(endpoint)
+        return seen
+
+    @classmethod
+    def providers(cls):
+        seen = []
+        for section in cls.sections:
+            if section.provider is not None and section.provider not in seen:
+                seen.append(section.provider)
+        return seen
+
     def __repr__(self) -> str:
         return f"<Connector {self.code}>"
 
@@ -50,11 +80,11 @@ class Registry:
         self._connectors: dict[str, type[Connector]] = {}
 
     def register(self, cls: type[Connector]) -> type[Connector]:
-        if not cls.code or not cls.label:
-            raise ImproperlyConfigured(f"{cls.__qualname__} must declare code and label.")
-        keys = [s.key for s in cls.sections]
-        if len(keys) != len(set(keys)):
-            raise ImproperlyConfigured(f"{cls.code}: two sections share a key: {keys}.")
+        problems = self.problems(cls)
+        if problems:
+            raise ImproperlyConfigured(
+                f"{cls.__module__}.{cls.__qualname__}: " + "; ".join(problems)
+            )
         existing = self._connectors.get(cls.code)
         if existing is not None and existing is not cls:
             raise ImproperlyConfigured(
@@ -64,6 +94,36 @@ class Registry:
             )
         self._connectors[cls.code] = cls
         return cls
+
+    @staticmethod
+    def problems(cls: type[Connector]) -> list[str]:
+        """Everything wrong with what a connector declares."""
+        if not cls.code or not cls.label:
+            return ["must declare code and label"]
+        problems = []
+        if not CODE_RE.match(cls.code):
+            problems.append(f"code {cls.code!r} must be lower-case letters, digits and _")
+        keys = [s.key for s in cls.sections]
+        if len(keys) != len(set(keys)):
+            problems.append(f"two sections share a key: {keys}")
+        for section in cls.sections:
+            if not CODE_RE.match(section.key):
+                problems.append(f"section key {section.key!r} is not a plain identifier")
+            problems += section.declaration_errors()
+        return problems
+
+    def validate(self) -> None:
+        """Checks across connectors, once every mall module is imported: a setting names
+        one endpoint, one provider is declared once."""
+        owners: dict[str, tuple] = {}
+        for connector in self.all():
+            for endpoint in connector.endpoints():
+                seen = owners.setdefault(endpoint.setting, (connector.code, endpoint))
+                if seen[1] != endpoint:
+                    raise ImproperlyConfigured(
+                        f"Setting {endpoint.setting} names two endpoints: "
+                        f"{seen[0]} ({seen[1].default}) and {connector.code} ({endpoint.default})."
+                    )
 
     def get(self, code: str) -> type[Connector]:
         try:
@@ -82,6 +142,14 @@ class Registry:
 
     def codes(self) -> list[str]:
         return [c.code for c in self.all()]
+
+    def providers(self) -> list:
+        seen = []
+        for connector in self.all():
+            for provider in connector.providers():
+                if provider not in seen:
+                    seen.append(provider)
+        return seen
 
 
 registry = Registry()

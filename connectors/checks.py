@@ -35,6 +35,15 @@ MESSAGES = {
     "redirected": _("The server redirected the request elsewhere; the settings look wrong."),
     "unexpected": _("The server gave an unexpected answer."),
     "decrypt_failed": _("The stored credentials cannot be decrypted with the configured keys."),
+    "not_found": _("The mall says there is no such shop: check the shop's ID or domain."),
+    "client_not_configured": _(
+        "This console has no client ID or secret for this mall's sign-in yet: an "
+        "administrator must set them on the server."
+    ),
+    "client_rejected": _(
+        "The mall refused this console's client ID or secret: an administrator must check "
+        "them on the server."
+    ),
 }
 
 
@@ -73,6 +82,7 @@ class CheckContext:
     secrets: dict[str, str]
     shop_code: str
     timeout: float
+    callback_url: str = ""  # the console's OAuth callback (some providers want it on refresh)
 
     def get(self, name, default=None):
         return self.values.get(name, default)

@@ -15,13 +15,32 @@ def section_values(section, settings: dict, secrets: dict) -> tuple[dict, dict]:
 
 
 def run_check(
-    section, settings: dict, secrets: dict, *, shop_code: str, timeout: float
+    section,
+    settings: dict,
+    secrets: dict,
+    *,
+    shop_code: str,
+    timeout: float,
+    callback_url: str = "",
 ) -> CheckResult:
     values, own_secrets = section_values(section, settings, secrets)
-    ctx = CheckContext(values=values, secrets=own_secrets, shop_code=shop_code, timeout=timeout)
+    ctx = CheckContext(
+        values=values,
+        secrets=own_secrets,
+        shop_code=shop_code,
+        timeout=timeout,
+        callback_url=callback_url,
+    )
     try:
-        return section.checker(section, ctx)
+        result = section.check(ctx)
     except HttpFailure as failure:
         return failure.result
     except Exception as exc:  # noqa: BLE001 - every failure becomes a result for the operator
         return from_exception(exc)
+    # A check may store only what its section declares (its fields and stored state).
+    undeclared = (set(result.store) - section.value_names()) | (
+        set(result.store_secrets) - section.secret_names()
+    )
+    if undeclared:
+        return CheckResult.fail("unexpected", f"undeclared values: {sorted(undeclared)}")
+    return result

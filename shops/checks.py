@@ -1,9 +1,11 @@
-"""Creating and running 接続確認. Views and the CLI call these; the worker runs execute_check."""
+"""Creating and running 接続確認: rate limits, the check rows, running one in this process and
+recording its result. shops.tasks queues them (views and the CLI start checks there); the
+worker runs execute_check. What a check learnt is saved through shops.store."""
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -17,27 +19,13 @@ from connectors.runner import run_check
 from tempostar.crypto import DecryptionError
 from tempostar.security import redact
 
-from .expiry import sync_expiries
+from . import store
 from .models import CheckBatch, ConnectionCheck, Shop
+from .oauth import callback_url
 
 
 def testable_sections(shop: Shop) -> list:
     return [s for s in shop.connector.sections if s.testable]
-
-
-def enqueue(checks: list[ConnectionCheck]) -> None:
-    """Send each check to the worker once the transaction that created it has committed."""
-    from .tasks import run_connection_check
-
-    ids = [c.pk for c in checks]
-
-    def send():
-        # One broker connection for the whole batch, not one per message.
-        with run_connection_check.app.producer_or_acquire() as producer:
-            for pk in ids:
-                run_connection_check.apply_async((pk,), producer=producer)
-
-    transaction.on_commit(send)
 
 
 class RateLimited(Exception):
@@ -52,10 +40,11 @@ class RateLimited(Exception):
 STALE_AFTER = timedelta(minutes=10)
 
 
-def request_check(shop: Shop, section_key: str, user=None) -> ConnectionCheck:
-    """Queue one check, within the rate limits: one check of a shop's section at a time and
-    at most one every CHECK_SHOP_INTERVAL seconds; CHECK_RATE_PER_USER a minute per user.
-    Raises RateLimited (nothing queued) past them."""
+def create_check(shop: Shop, section_key: str, user=None) -> ConnectionCheck:
+    """Create one check row within the rate limits: one check of a shop's section at a time
+    and at most one every CHECK_SHOP_INTERVAL seconds; CHECK_RATE_PER_USER a minute per user.
+    Raises RateLimited (nothing created) past them. Call it inside the transaction that
+    queues the check (shops.tasks.start_check)."""
     section = shop.connector.section(section_key)
     if not section.testable:
         raise LookupError(section_key)
@@ -102,9 +91,7 @@ def request_check(shop: Shop, section_key: str, user=None) -> ConnectionCheck:
                     % {"rate": settings.CHECK_RATE_PER_USER, "wait": int(wait) + 1},
                     wait + 1,
                 )
-        check = ConnectionCheck.objects.create(shop=shop, section=section.key, requested_by=user)
-        enqueue([check])
-    return check
+        return ConnectionCheck.objects.create(shop=shop, section=section.key, requested_by=user)
 
 
 def running_batch() -> CheckBatch | None:
@@ -115,8 +102,8 @@ def running_batch() -> CheckBatch | None:
     return None if batch_progress(batch)["finished"] else batch
 
 
-def request_batch(shops, user=None) -> CheckBatch:
-    """A check of every testable section of every given shop.
+def create_batch(shops, user=None) -> tuple[CheckBatch, list[ConnectionCheck]]:
+    """A check of every testable section of every given shop (queued by shops.tasks).
 
     Raises RateLimited with the running batch while another batch is unfinished: a loop of
     requests cannot queue the same hosts again and again."""
@@ -138,8 +125,7 @@ def request_batch(shops, user=None) -> CheckBatch:
         checks = ConnectionCheck.objects.bulk_create(checks, batch_size=1000)
         batch.total = len(checks)
         batch.save(update_fields=["total"])
-        enqueue(checks)
-    return batch
+    return batch, checks
 
 
 def batch_progress(batch: CheckBatch) -> dict:
@@ -182,6 +168,7 @@ def execute_check(check_id: int, *, final_attempt: bool = True) -> ConnectionChe
             secrets,
             shop_code=shop.code,
             timeout=settings.CONNECTION_CHECK_TIMEOUT,
+            callback_url=callback_url(),
         )
         del secrets
     latency = int((time.monotonic() - started) * 1000)
@@ -194,30 +181,9 @@ def execute_check(check_id: int, *, final_attempt: bool = True) -> ConnectionChe
     return check
 
 
-def record_result_values(shop_id: int, section, result: CheckResult) -> None:
-    """Save what a check learnt (expiry dates, host keys, new tokens) on the shop."""
-    if not (result.store or result.store_secrets):
-        return
-    with transaction.atomic(savepoint=False):  # part of the caller's transaction when nested
-        shop = Shop.objects.select_for_update().get(pk=shop_id)
-        values = dict(shop.settings or {})
-        for key, value in result.store.items():
-            values[f"{section.key}.{key}"] = value
-        shop.settings = values
-        fields = ["settings"]
-        if result.store_secrets:
-            secrets = shop.get_secrets()
-            secrets.update({f"{section.key}.{k}": v for k, v in result.store_secrets.items()})
-            shop.set_secrets(secrets)
-            fields += ["secrets", "secret_hints"]
-        shop.save(update_fields=fields)
-        if section.expiries:
-            sync_expiries(shop)
-
-
 def record(check: ConnectionCheck, section, result: CheckResult, latency_ms: int) -> None:
     with transaction.atomic():
-        record_result_values(check.shop_id, section, result)
+        store.save_learnt(check.shop_id, section, result.store, result.store_secrets)
         check.status = result.status
         check.code = result.code
         # Connectors never put a credential in the detail; should a server echo one back in
@@ -235,3 +201,48 @@ def latest_checks(shop: Shop) -> dict[str, ConnectionCheck]:
     for check in shop.checks.order_by("-created_at", "-pk")[:100]:
         latest.setdefault(check.section, check)
     return latest
+
+
+def refresh_due_tokens(now=None) -> dict:
+    """Refresh OAuth access tokens that lapse within 15 minutes (beat, every 10 minutes).
+
+    One shop whose secrets cannot be decrypted, or whose refresh fails, is counted and the
+    run goes on with the others."""
+    now = now or timezone.now()
+    soon = now + timedelta(minutes=15)
+    report = {"refreshed": 0, "failed": 0, "unreadable": 0}
+    for shop in Shop.objects.exclude(secrets="").iterator():
+        if shop.mall not in registry:
+            continue
+        due = []
+        for section in shop.connector.sections:
+            expires = (shop.settings or {}).get(f"{section.key}.access_expires_at")
+            if section.provider is None or not expires:
+                continue
+            try:
+                if datetime.fromisoformat(str(expires)) <= soon:
+                    due.append(section)
+            except ValueError:
+                due.append(section)  # an unreadable date: refresh to get a good one
+        if not due:
+            continue
+        try:
+            secrets = shop.get_secrets()
+        except DecryptionError:
+            report["unreadable"] += 1
+            continue
+        for section in due:
+            result = run_check(
+                section,
+                shop.settings,
+                secrets,
+                shop_code=shop.code,
+                timeout=settings.CONNECTION_CHECK_TIMEOUT,
+                callback_url=callback_url(),
+            )
+            if result.status == CheckResult.ok().status:
+                store.save_learnt(shop.pk, section, result.store, result.store_secrets)
+                report["refreshed"] += 1
+            else:
+                report["failed"] += 1
+    return report

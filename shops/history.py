@@ -1,42 +1,63 @@
-"""The change history of a shop (who, when, which fields). Secrets never appear in it."""
+"""The change history of a shop as the page shows it. Secrets never appear in it.
+
+Rows are written by shops.store; here they are described: each field by its label and each
+value as the form showed it (食品, SFTP, 使用する, 商品管理番号), not as stored.
+"""
 
 from django.utils.translation import gettext as _
 
-from .forms import COMMON_FIELDS
-from .models import Shop, ShopChange
+from .genres import GENRE_CHOICES
+from .models import Shop
+from .store import CHANGED, MASK
 
 
-def record_change(shop: Shop, user, action: str, changes: list[dict]) -> ShopChange:
-    return ShopChange.objects.create(
-        shop=shop,
-        shop_code=shop.code,
-        user=user if user and user.pk else None,
-        username=getattr(user, "username", "") or "",
-        action=action,
-        changes=changes,
-    )
+def _common_labels() -> dict:
+    return {name: str(Shop._meta.get_field(name).verbose_name) for name in Shop.COMMON_FIELDS}
 
 
-def field_labels(connector) -> dict[str, str]:
-    labels = {name: str(Shop._meta.get_field(name).verbose_name) for name in COMMON_FIELDS}
-    for section, spec in connector.fields():
-        labels[section.field_id(spec)] = f"{section.title} / {spec.label}"
-    return labels
+def describe_value(spec, value) -> str:
+    if value in (MASK, CHANGED):
+        return value  # a secret: only that it was set or changed
+    return spec.display(value) if spec is not None else str(value)
 
 
 def describe_changes(connector, entries):
-    """History rows with readable field names, for the shop page."""
-    labels = field_labels(connector)
+    """History rows with readable field names and values, for the shop page."""
+    labels = _common_labels()
+    specs = {}
+    for section, spec in connector.fields():
+        labels[section.field_id(spec)] = f"{section.title} / {spec.label}"
+        specs[section.field_id(spec)] = spec
+    for section in connector.sections:
+        if section.oauth:
+            labels[f"{section.key}.sign_in"] = f"{section.title} / {section.oauth}"
+        for name in section.forgettable:
+            labels.setdefault(f"{section.key}.{name}", f"{section.title} / {name}")
+    genres = dict(GENRE_CHOICES)
     rows = []
     for entry in entries:
+        changes = []
+        for c in entry.changes:
+            spec = specs.get(c["field"])
+            if c["field"] == "genre":
+                old, new = genres.get(c["old"], c["old"]), genres.get(c["new"], c["new"])
+            else:
+                old, new = describe_value(spec, c["old"]), describe_value(spec, c["new"])
+            changes.append(
+                {
+                    "field": c["field"],
+                    "label": labels.get(c["field"], c["field"]),
+                    "old": str(old),
+                    "new": str(new),
+                }
+            )
         rows.append(
             {
                 "at": entry.at,
                 "user": entry.username or _("(deleted user)"),
                 "action": entry.get_action_display(),
-                "changes": [
-                    {**c, "label": labels.get(c["field"], c["field"])} for c in entry.changes
-                ],
+                "via": entry.get_via_display(),
+                "changes": changes,
             }
         )
     return rows

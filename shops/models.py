@@ -55,6 +55,17 @@ class ShopQuerySet(models.QuerySet):
 class Shop(models.Model):
     """The common record every linked shop has (全ショップ共通で必要な設定)."""
 
+    # The common record's editable fields, in the manual's order.
+    COMMON_FIELDS = (
+        "name",
+        "short_name",
+        "url",
+        "mobile_url",
+        "manager_name",
+        "genre",
+        "notify_emails",
+    )
+
     mall = models.CharField(
         _("mall type"),
         max_length=32,
@@ -204,6 +215,14 @@ class ShopChange(models.Model):
     )
     username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=8, choices=ACTIONS)
+    VIAS = [
+        ("console", _("console")),
+        ("api", _("API")),
+        ("import", _("file import")),
+        ("oauth", _("sign-in at the mall")),
+        ("system", _("system")),
+    ]
+    via = models.CharField(max_length=8, choices=VIAS, default="console")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     # [{"field": "ftp.password", "old": "********", "new": "***CHANGED***"}, ...]
     changes = models.JSONField(default=list)

@@ -1,7 +1,9 @@
-"""OAuth sign-in for mall sections (authorization-code flow with state, PKCE where supported).
+"""OAuth sign-in for a shop's section: the flow's state in the session, and the callback.
 
-Uses authlib's OAuth2Session. The provider endpoints and client credentials are settings
-(OAUTH_PROVIDERS); tokens are stored encrypted with the shop's other secrets.
+The protocol (authorization URL, the code's name in the callback, the token exchange) is the
+provider's, declared in its connector (connectors.oauth); this module keeps a random `state`
+and a PKCE verifier per flow in the session for 15 minutes, and stores the tokens through
+shops.store.
 """
 
 from __future__ import annotations
@@ -10,15 +12,13 @@ import secrets as pysecrets
 from datetime import datetime, timedelta
 
 from authlib.common.security import generate_token
-from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from connectors.sections import token_response_values
+from connectors.oauth import TokenError
 
-from .expiry import sync_expiries
+from . import store
 from .models import Shop
 
 SESSION_KEY = "oauth_flows"
@@ -29,30 +29,16 @@ class OAuthError(Exception):
     """The sign-in cannot complete; the message is safe to show (no token, no secret)."""
 
 
-def redirect_uri() -> str:
+def callback_url() -> str:
     return settings.SITE_URL.rstrip("/") + reverse("oauth_callback")
-
-
-def _client(provider: dict, **kwargs) -> OAuth2Session:
-    return OAuth2Session(
-        provider["client_id"],
-        provider["client_secret"],
-        scope=provider["scope"] or None,
-        redirect_uri=redirect_uri(),
-        code_challenge_method="S256" if provider["pkce"] else None,
-        **kwargs,
-    )
 
 
 def start(request, shop: Shop, section) -> str:
     """Remember a new flow in the session and return the provider's authorization URL."""
-    provider = settings.OAUTH_PROVIDERS[section.extra["provider"]]
+    provider = section.provider
     state = pysecrets.token_urlsafe(24)
-    verifier = generate_token(64) if provider["pkce"] else None
-    client = _client(provider)
-    url, _state = client.create_authorization_url(
-        provider["authorize_url"], state=state, code_verifier=verifier
-    )
+    verifier = generate_token(64) if provider.pkce else None
+    url = provider.authorization_url(state=state, callback_url=callback_url(), verifier=verifier)
     flows = {
         k: v
         for k, v in request.session.get(SESSION_KEY, {}).items()
@@ -78,68 +64,23 @@ def finish(request) -> tuple[Shop, object]:
         raise OAuthError("state")
     if request.GET.get("error"):
         raise OAuthError("denied")
-    code = request.GET.get("code")
+    shop = Shop.objects.filter(code=flow["shop"]).first()
+    if shop is None:
+        raise OAuthError("state")
+    section = shop.connector.section(flow["section"])
+    code, extra = section.provider.callback_code(request.GET)
     if not code:
         raise OAuthError("no_code")
-    shop = Shop.objects.get(code=flow["shop"])
-    section = shop.connector.section(flow["section"])
-    provider = settings.OAUTH_PROVIDERS[section.extra["provider"]]
-    client = _client(provider, state=state)
     try:
-        token = client.fetch_token(
-            provider["token_url"],
-            code=code,
-            code_verifier=flow["verifier"],
+        token = section.provider.exchange(
+            code,
+            callback_url=callback_url(),
+            verifier=flow["verifier"],
             timeout=settings.CONNECTION_CHECK_TIMEOUT,
         )
-    except Exception as exc:  # noqa: BLE001 - authlib and requests errors alike
-        raise OAuthError(f"token:{type(exc).__name__}") from None
-    finally:
-        client.close()
-    if "access_token" not in token:
-        raise OAuthError("token:no_access_token")
-    store_tokens(shop, section, dict(token), timezone.now())
+    except TokenError as exc:
+        raise OAuthError(f"token:{exc.error}") from None
+    values, secrets = section.token_values(token, timezone.now())
+    values.update(section.callback_values(extra))
+    shop = store.save_sign_in(shop, section, values, secrets, user=request.user)
     return shop, section
-
-
-def store_tokens(shop: Shop, section, body: dict, now) -> None:
-    values, new_secrets = token_response_values(body, now)
-    with transaction.atomic():
-        shop = Shop.objects.select_for_update().get(pk=shop.pk)
-        settings_values = dict(shop.settings or {})
-        for key in ("refresh_expires_at", "access_expires_at"):
-            settings_values.pop(f"{section.key}.{key}", None)  # belongs to the old grant
-        settings_values.update({f"{section.key}.{k}": v for k, v in values.items()})
-        shop.settings = settings_values
-        current = shop.get_secrets()
-        current.update({f"{section.key}.{k}": v for k, v in new_secrets.items()})
-        shop.set_secrets(current)
-        shop.save(update_fields=["settings", "secrets", "secret_hints", "updated_at"])
-        sync_expiries(shop)
-
-
-def refresh_due_tokens(now=None) -> int:
-    """Refresh access tokens that lapse within 15 minutes; returns how many were refreshed."""
-    from connectors.runner import run_check
-
-    from .checks import record_result_values
-
-    now = now or timezone.now()
-    soon = now + timedelta(minutes=15)
-    refreshed = 0
-    for shop in Shop.objects.exclude(secrets="").iterator():
-        for section in shop.connector.sections:
-            expires = (shop.settings or {}).get(f"{section.key}.access_expires_at")
-            if not section.oauth or not expires or datetime.fromisoformat(expires) > soon:
-                continue
-            result = run_check(
-                section,
-                shop.settings,
-                shop.get_secrets(),
-                shop_code=shop.code,
-                timeout=settings.CONNECTION_CHECK_TIMEOUT,
-            )
-            if result.status == "success":
-                record_result_values(shop.pk, section, result)
-                refreshed += 1
-    return refreshed

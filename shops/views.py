@@ -3,8 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, ProtectedError, Subquery
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -17,11 +16,11 @@ from django.views.generic import CreateView, DeleteView, ListView, TemplateView,
 
 from connectors.base import registry
 
-from . import checks, oauth
-from .expiry import days_left, describe, sync_expiries
-from .forms import SecretsUnreadable, ShopForm
-from .history import describe_changes, record_change
-from .models import CheckBatch, ConnectionCheck, CredentialExpiry, Shop, ShopChange
+from . import checks, oauth, store, tasks
+from .expiry import days_left, describe
+from .forms import ShopForm
+from .history import describe_changes
+from .models import CheckBatch, ConnectionCheck, CredentialExpiry, Shop
 
 
 class ShopListView(PermissionRequiredMixin, ListView):
@@ -95,10 +94,7 @@ class ShopCreateView(PermissionRequiredMixin, CreateView):
         return {**super().get_form_kwargs(), "connector": self.connector}
 
     def form_valid(self, form):
-        form.instance.mall = self.connector.code
-        response = super().form_valid(form)
-        sync_expiries(self.object)
-        record_change(self.object, self.request.user, ShopChange.CREATE, form.changes)
+        self.object = store.create(self.connector, form.edit(), user=self.request.user)
         messages.success(
             self.request,
             _("Registered %(name)s with shop code %(code)s.")
@@ -114,7 +110,7 @@ class ShopCreateView(PermissionRequiredMixin, CreateView):
                     "shop is registered. Continue on this page."
                 ),
             )
-        return response
+        return redirect(self.get_success_url())
 
     def get_success_url(self):
         return reverse("shops:edit", args=[self.object.code])
@@ -141,8 +137,8 @@ class ShopUpdateView(PermissionRequiredMixin, UpdateView):
 
     def form_valid(self, form):
         try:
-            self.object = form.save()
-        except SecretsUnreadable:
+            self.object, changes = store.update(self.object, form.edit(), user=self.request.user)
+        except store.SecretsUnreadable:
             form.add_error(
                 None,
                 _(
@@ -152,9 +148,7 @@ class ShopUpdateView(PermissionRequiredMixin, UpdateView):
                 ),
             )
             return self.form_invalid(form)
-        sync_expiries(self.object)
-        if form.changes:
-            record_change(self.object, self.request.user, ShopChange.UPDATE, form.changes)
+        if changes:
             messages.success(self.request, _("Saved."))
         else:
             messages.info(self.request, _("Nothing was changed."))
@@ -184,14 +178,35 @@ class ShopUpdateView(PermissionRequiredMixin, UpdateView):
                 if e.credential == row.credential
             )
             expiries.setdefault(row.section, []).append(row)
-        hints = self.object.secret_hints or {}
         for group in ctx["form"].groups:
             key = group.section.key
+            values, hints = section_state(self.object, group.section)
             group.last_check = last.get(key)
-            group.host_key = (self.object.settings or {}).get(f"{key}.host_key")
             group.expiries = expiries.get(key, [])
-            group.signed_in = f"{key}.refresh_token" in hints or f"{key}.access_token" in hints
+            group.status = group.section.status(values, hints)
+            group.signed_in = group.section.signed_in(hints)
+            if group.section.provider is not None:
+                group.missing_settings = group.section.provider.missing_settings()
         return ctx
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        # The sign-in buttons post here and are redirected to the provider: browsers apply
+        # form-action to that redirect, so the providers' origins are allowed on this page.
+        origins = sorted({p.origin() for p in self.object.connector.providers()})
+        if origins:
+            response._csp_update = {"form-action": origins}
+        return response
+
+
+def section_state(shop: Shop, section) -> tuple[dict, dict]:
+    """The section's stored values and secret hints, keyed by field name."""
+    prefix = f"{section.key}."
+    values = {k[len(prefix) :]: v for k, v in (shop.settings or {}).items() if k.startswith(prefix)}
+    hints = {
+        k[len(prefix) :]: v for k, v in (shop.secret_hints or {}).items() if k.startswith(prefix)
+    }
+    return values, hints
 
 
 class ShopDeleteView(PermissionRequiredMixin, DeleteView):
@@ -203,10 +218,20 @@ class ShopDeleteView(PermissionRequiredMixin, DeleteView):
 
     def form_valid(self, form):
         label = str(self.object)
-        record_change(self.object, self.request.user, ShopChange.DELETE, [])
-        response = super().form_valid(form)
+        try:
+            store.delete(self.object, user=self.request.user)
+        except ProtectedError:
+            messages.error(
+                self.request,
+                _(
+                    "%(shop)s holds imported orders, so it cannot be deleted: the orders "
+                    "would lose their shop. Nothing was deleted."
+                )
+                % {"shop": label},
+            )
+            return redirect("shops:edit", code=self.object.code)
         messages.success(self.request, _("Deleted %(shop)s.") % {"shop": label})
-        return response
+        return redirect(self.success_url)
 
 
 # ---- connection checks (接続確認) ---------------------------------------------------------
@@ -220,7 +245,7 @@ class CheckSectionView(PermissionRequiredMixin, View):
     def post(self, request, code, section):
         shop = get_object_or_404(Shop, code=code)
         try:
-            check = checks.request_check(shop, section, request.user)
+            check = tasks.start_check(shop, section, request.user)
         except LookupError:
             raise Http404(_("This section cannot be tested.")) from None
         except checks.RateLimited as limited:
@@ -268,7 +293,7 @@ class CheckAllView(PermissionRequiredMixin, View):
 
     def post(self, request):
         try:
-            batch = checks.request_batch(Shop.objects.all(), request.user)
+            batch = tasks.start_batch(Shop.objects.all(), request.user)
         except checks.RateLimited as limited:
             messages.error(request, limited.message)
             return redirect("shops:check_batch", pk=limited.batch.pk)
@@ -305,20 +330,12 @@ class ForgetHostKeyView(PermissionRequiredMixin, View):
     permission_required = "shops.change_credentials"
 
     def post(self, request, code, section):
-        with transaction.atomic():
-            shop = get_object_or_404(Shop.objects.select_for_update(), code=code)
-            values = dict(shop.settings or {})
-            old = values.pop(f"{section}.host_key", None)
-            values.pop(f"{section}.host_key_for", None)
-            if old:
-                shop.settings = values
-                shop.save(update_fields=["settings"])
-                record_change(
-                    shop,
-                    request.user,
-                    ShopChange.UPDATE,
-                    [{"field": f"{section}.host_key", "old": old, "new": ""}],
-                )
+        shop = get_object_or_404(Shop, code=code)
+        try:
+            target = shop.connector.section(section)
+            store.forget(shop, target, "host_key", user=request.user)
+        except LookupError:
+            raise Http404(section) from None
         messages.success(
             request,
             _(
@@ -343,8 +360,19 @@ class OAuthStartView(PermissionRequiredMixin, View):
             target = shop.connector.section(section)
         except LookupError:
             raise Http404(section) from None
-        if not target.oauth or "provider" not in target.extra:
+        if target.provider is None:
             raise Http404(section)
+        missing = target.provider.missing_settings()
+        if missing:
+            messages.error(
+                request,
+                _(
+                    "Sign-in is not available yet: this console has no client credentials for "
+                    "%(provider)s. An administrator must set %(settings)s on the server."
+                )
+                % {"provider": target.provider.label, "settings": ", ".join(missing)},
+            )
+            return redirect(reverse("shops:edit", args=[code]) + f"#section-{section}")
         return redirect(oauth.start(request, shop, target))
 
 
@@ -371,12 +399,6 @@ class OAuthCallbackView(PermissionRequiredMixin, View):
                     "check this console's client ID and secret."
                 )
             return render(request, "shops/oauth_error.html", {"message": text}, status=400)
-        record_change(
-            shop,
-            request.user,
-            ShopChange.UPDATE,
-            [{"field": f"{section.key}.refresh_token", "old": "", "new": "***CHANGED***"}],
-        )
         messages.success(request, _("Signed in. The tokens are stored encrypted."))
         return redirect(reverse("shops:edit", args=[shop.code]) + f"#section-{section.key}")
 

@@ -1,4 +1,9 @@
+from pathlib import Path
+
 from django.apps import AppConfig
+from django.conf import settings
+
+from .crypto import build_fernet
 
 
 class TempostarConfig(AppConfig):
@@ -7,8 +12,10 @@ class TempostarConfig(AppConfig):
 
     def ready(self):
         # Fail at start-up, not at the first secret, when the key list is unusable.
-        from django.conf import settings
-
-        from .crypto import build_fernet
-
         build_fernet(settings.FIELD_ENCRYPTION_KEYS)
+        # The embedded broker's folders (kombu does not create them), made when the app
+        # starts rather than when settings are read.
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+            for key in ("data_folder_in", "processed_folder", "control_folder"):
+                Path(options[key]).mkdir(parents=True, exist_ok=True)

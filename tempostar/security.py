@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets as _random
 from collections.abc import Iterable
 from contextvars import ContextVar
 
@@ -63,46 +62,17 @@ def redact(text: str) -> str:
 # ---- HTTP ------------------------------------------------------------------------------------
 
 
-def content_security_policy(nonce: str) -> str:
-    # OAuth sign-in posts a form that redirects to the provider: browsers apply form-action to
-    # that redirect, so the providers' origins are allowed there and nowhere else.
-    providers = sorted(
-        {
-            "/".join(p["authorize_url"].split("/")[:3])
-            for p in getattr(settings, "OAUTH_PROVIDERS", {}).values()
-            if p.get("authorize_url", "").startswith(("https://", "http://"))
-        }
-    )
-    return "; ".join(
-        [
-            "default-src 'self'",
-            f"script-src 'self' 'nonce-{nonce}'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "font-src 'self'",
-            "connect-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-            "form-action " + " ".join(["'self'", *providers]),
-        ]
-    )
-
-
 class SecurityHeadersMiddleware:
-    """Content-Security-Policy with a per-request nonce, Permissions-Policy, and no caching of
-    pages shown to a signed-in user. Also starts each request with no remembered secrets."""
+    """Permissions-Policy and no caching of pages shown to a signed-in user; each request
+    starts with no remembered secrets. The Content-Security-Policy is django-csp's (settings).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         forget_secrets()
-        request.csp_nonce = _random.token_urlsafe(16)
         response = self.get_response(request)
-        response.headers.setdefault(
-            "Content-Security-Policy", content_security_policy(request.csp_nonce)
-        )
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )
@@ -113,7 +83,8 @@ class SecurityHeadersMiddleware:
 
 
 def csp_nonce(request) -> dict:
-    """Template context: {{ csp_nonce }} for the rare inline <script nonce="...">."""
+    """Template context: {{ csp_nonce }} for the rare inline <script nonce="...">; reading it
+    makes django-csp add the nonce to the policy."""
     return {"csp_nonce": getattr(request, "csp_nonce", "")}
 
 

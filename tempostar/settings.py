@@ -1,15 +1,18 @@
-"""Settings, read from the environment (django-environ).
+"""Settings, read from the environment (django-environ). Every variable is in docs/configuration.md.
 
-Every variable is documented in README.md. With nothing set and DEBUG on, the console runs on
-embedded defaults: SQLite, a filesystem Celery broker and e-mails written as files, all under
-var/. Outside DEBUG, SECRET_KEY and FIELD_ENCRYPTION_KEYS must be given.
+With nothing set and DEBUG on, the console runs on embedded defaults: SQLite, a filesystem
+Celery broker and e-mails written as files, all under var/. Outside DEBUG, SECRET_KEY and
+FIELD_ENCRYPTION_KEYS must be given. Importing this module reads the environment (and, in
+DEBUG, the development keys `make run` wrote under var/) and writes nothing. Mall endpoints
+and OAuth providers are not here: each connector holds its own defaults, and a setting or
+environment variable of the name it documents overrides them (connectors.conf).
 """
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -23,75 +26,49 @@ if (BASE_DIR / ".env").is_file() and not env.bool("IGNORE_DOTENV", default=False
 
 DEBUG = env.bool("DEBUG", default=False)
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-
-def _dev_secret(name: str, make) -> str:
-    """A random value kept under var/ so DEBUG runs need no configuration.
-
-    Only used when DEBUG is on; production must set the variable explicitly.
-    """
-    path = VAR_DIR / name
-    if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-# Commands that neither serve nor touch stored data may run on a bare checkout: they get a
-# throw-away value instead (never written anywhere). `check --deploy` is not one of them.
-OFFLINE_COMMANDS = {
-    "check",
-    "makemigrations",
-    "makemessages",
-    "compilemessages",
-    "showmigrations",
-    "sqlmigrate",
-    "help",
-    "version",
+# Development keys: `make run` (scripts/dev_keys.py) writes them under var/ once; DEBUG runs
+# read them, so a checkout needs no configuration. Production must set the variables.
+DEV_KEY_FILES = {
+    "SECRET_KEY": "dev-secret-key",
+    "FIELD_ENCRYPTION_KEYS": "dev-field-encryption-keys",
 }
+# manage.py sets this for commands that neither serve nor touch stored data (check,
+# makemigrations, makemessages, ...): they get a throw-away value that is never written.
+OFFLINE_COMMAND = env.bool("TEMPOSTAR_OFFLINE_COMMAND", default=False)
 
 
-def _offline_command() -> bool:
-    argv = sys.argv
-    return (
-        len(argv) > 1
-        and Path(argv[0]).name == "manage.py"
-        and argv[1] in OFFLINE_COMMANDS
-        and "--deploy" not in argv
-    )
-
-
-def _required(name: str, make):
+def _required(name: str) -> str:
     value = env.str(name, default="")
     if value:
         return value
     if DEBUG:
-        return _dev_secret(f"dev-{name.lower().replace('_', '-')}", make)
-    if _offline_command():
-        return make()
+        path = VAR_DIR / DEV_KEY_FILES[name]
+        if path.is_file():
+            return path.read_text().strip()
+    if OFFLINE_COMMAND:
+        return _throwaway(name)
     raise ImproperlyConfigured(
-        f"{name} is not set. Outside DEBUG it is required (see README.md, Configuration). "
-        "For local development set DEBUG=true, or run `make run` once to create .env."
+        f"{name} is not set. Outside DEBUG it is required (see docs/configuration.md). "
+        "For local development run `make run` once: it writes .env and development keys "
+        "under var/ (or run `python scripts/dev_keys.py`)."
     )
 
 
-def _new_secret_key() -> str:
+def _throwaway(name: str) -> str:
+    if name == "FIELD_ENCRYPTION_KEYS":
+        from cryptography.fernet import Fernet
+
+        return Fernet.generate_key().decode()
     from django.core.management.utils import get_random_secret_key
 
     return get_random_secret_key()
 
 
-def _new_fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
-    return Fernet.generate_key().decode()
-
-
-SECRET_KEY = _required("SECRET_KEY", _new_secret_key)
+SECRET_KEY = _required("SECRET_KEY")
 # Comma-separated Fernet keys; the first encrypts, all decrypt (see tempostar.crypto).
 FIELD_ENCRYPTION_KEYS = [
-    k.strip() for k in _required("FIELD_ENCRYPTION_KEYS", _new_fernet_key).split(",") if k.strip()
+    k.strip() for k in _required("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()
 ]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
@@ -105,6 +82,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
+    "django_htmx",
     "tempostar",
     "connectors",
     "shops",
@@ -113,6 +92,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "tempostar.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -124,6 +104,7 @@ MIDDLEWARE = [
     "tempostar.middleware.IdleSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: refuses logins for locked-out usernames (see "Login protection" below).
     "axes.middleware.AxesMiddleware",
@@ -207,8 +188,11 @@ STORAGES = {
 }
 
 # E-mail: files under var/mail by default; smtp://user:pass@host:587 (or smtp+tls://) in prod.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
-vars().update(EMAIL_CONFIG)
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tempostar@localhost")
 
 # Per-shop order-mail forwarding addresses are generated on this domain.
@@ -219,14 +203,12 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue = VAR_DIR / "celery" / "queue"
-    _processed = VAR_DIR / "celery" / "processed"
-    for _d in (_queue, _processed):
-        _d.mkdir(parents=True, exist_ok=True)
+    # Folders under var/, created when the app starts (tempostar.apps), never at import.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue),
-        "data_folder_out": str(_queue),
-        "processed_folder": str(_processed),
+        "data_folder_in": str(VAR_DIR / "celery" / "queue"),
+        "data_folder_out": str(VAR_DIR / "celery" / "queue"),
+        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
         "polling_interval": 0.2,  # seconds between looks at the queue folder (default 1)
     }
@@ -266,60 +248,14 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=300_000)
 IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# Connection checks (接続確認). Each mall API base URL is a setting so tests can point it at a
-# local server; the guard refuses internal addresses for user-entered hosts (loopback is
-# allowed only by the test settings).
+# Connection checks (接続確認). The guard refuses internal addresses for user-entered hosts
+# (loopback is allowed only by the test settings).
 CONNECTION_CHECK_TIMEOUT = env.float("CONNECTION_CHECK_TIMEOUT", default=10.0)
 CONNECTION_GUARD_ALLOW_LOOPBACK = False
 CONNECTION_CHECK_RETRIES = env.int("CONNECTION_CHECK_RETRIES", default=2)
-MALL_API = {
-    "rakuten": env.str("RAKUTEN_API_BASE", default="https://api.rms.rakuten.co.jp"),
-    "wowma": env.str("WOWMA_API_BASE", default="https://api.manager.wowma.jp/wmshopapi"),
-    "qoo10": env.str(
-        "QOO10_API_BASE",
-        default="https://api.qoo10.jp/GMKT.INC.Front.QAPIService/ebayjapan.qapi",
-    ),
-    "colorme": env.str("COLORME_API_BASE", default="https://api.shop-pro.jp"),
-}
-# OAuth providers: authorization and token endpoints (settings, so tests use a local
-# provider), this console's client credentials, scope, and whether PKCE is used.
-OAUTH_PROVIDERS = {
-    name: {
-        "authorize_url": env.str(f"{name.upper()}_AUTHORIZE_URL", default=authorize_url),
-        "token_url": env.str(f"{name.upper()}_TOKEN_URL", default=token_url),
-        "client_id": env.str(f"{name.upper()}_CLIENT_ID", default=""),
-        "client_secret": env.str(f"{name.upper()}_CLIENT_SECRET", default=""),
-        "scope": env.str(f"{name.upper()}_SCOPE", default=scope),
-        "pkce": pkce,
-    }
-    for name, (authorize_url, token_url, scope, pkce) in {
-        "yahoo": (
-            "https://auth.login.yahoo.co.jp/yconnect/v2/authorization",
-            "https://auth.login.yahoo.co.jp/yconnect/v2/token",
-            "openid",
-            True,
-        ),
-        "ebay": (
-            "https://auth.ebay.com/oauth2/authorize",
-            "https://api.ebay.com/identity/v1/oauth2/token",
-            "https://api.ebay.com/oauth/api_scope/sell.inventory "
-            "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
-            False,
-        ),
-        "amazon": (
-            "https://sellercentral.amazon.co.jp/apps/authorize/consent",
-            "https://api.amazon.com/auth/o2/token",
-            "",
-            False,
-        ),
-        "colorme": (
-            "https://api.shop-pro.jp/oauth/authorize",
-            "https://api.shop-pro.jp/oauth/token",
-            "read_products write_products",
-            False,
-        ),
-    }.items()
-}
+# Each mall's API endpoints and OAuth provider live in its connector (connectors/malls/),
+# with the provider's documented URLs as defaults; a Django setting or environment variable
+# of the name the connector documents (docs/malls.md) overrides one.
 
 # Every log line and error e-mail goes through a formatter that masks the secret values
 # decrypted in the current request or task (tempostar.security).
@@ -387,6 +323,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from this site or with the request's
+# nonce, no inline style, no framing. The page that starts an OAuth sign-in adds the
+# provider's origin to form-action (shops.views), since browsers apply it to the redirect.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 # Error reports (ADMINS e-mails, the DEBUG page) mask secrets: see tempostar.security.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "tempostar.security.SecretMaskingFilter"

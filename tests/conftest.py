@@ -75,3 +75,7 @@ def make_shop(db):
         return Shop.objects.create(mall=mall, **defaults)
 
     return make
+
+
+# A mall's local provider, used by the expiry and sign-in tests too.
+from tests.connectors.test_yahoo_shopping import yahoo_provider  # noqa: E402, F401

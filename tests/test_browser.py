@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from connectors.base import registry
+
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
@@ -62,7 +64,7 @@ def test_log_in_add_a_shop_and_find_it(live_server, page, operator):
     expect(page.get_by_role("heading", name="連携ショップ基本設定")).to_be_visible()
 
     page.get_by_role("link", name="連携ショップ新規追加").click()
-    expect(page.locator("a.mall")).to_have_count(14)
+    expect(page.locator("a.mall")).to_have_count(len(registry.codes()))
     page.get_by_role("link", name=re.compile("^楽天市場")).click()
 
     page.get_by_label("ショップ名(正式名称)").fill("株式会社サバウェイ")
@@ -192,7 +194,8 @@ def test_language_switch_runs_under_the_content_security_policy(live_server, pag
     from tests.conftest import PASSWORD
 
     response = page.goto(f"{live_server.url}/login/")
-    assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "unsafe" not in response.headers["content-security-policy"]
     page.get_by_label("ユーザー名").fill("viewer")
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()

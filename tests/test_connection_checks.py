@@ -1,6 +1,5 @@
 """接続確認 against real servers on loopback: FTP, SFTP and each mall's HTTP API."""
 
-import base64
 import json
 import socket
 
@@ -8,11 +7,12 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from connectors.base import registry
+from connectors.malls.rakuten import RMS
 from connectors.runner import run_check
 from connectors.transports import guard
-from shops.checks import execute_check
-from shops.models import ConnectionCheck, Shop
+from shops.models import ConnectionCheck
+from tests.connectors import test_rakuten as rakuten
+from tests.helpers import make_shop, run
 from tests.servers import FtpServer, HttpServer, SftpServer, free_port, slow
 
 pytestmark = pytest.mark.django_db
@@ -23,23 +23,6 @@ FTP_USER, FTP_PASS = "savaway", "ftp-pass-1234"
 def ftp_root(tmp_path):
     (tmp_path / "item.csv").write_text("code,name\n")
     return tmp_path
-
-
-def make_shop(mall, settings=None, secrets=None, **fields):
-    shop = Shop(mall=mall, name="テスト", short_name="テスト", url="https://example.jp/", **fields)
-    shop.settings = settings or {}
-    shop.set_secrets(secrets or {})
-    shop.save()
-    return shop
-
-
-def run(shop, section_key):
-    """Create a check and run it in this process, as the worker would."""
-    check = ConnectionCheck.objects.create(shop=shop, section=section_key)
-    execute_check(check.pk)
-    check.refresh_from_db()
-    shop.refresh_from_db()
-    return check
 
 
 def ftp_shop(port, protocol="ftp", passive=True, password=FTP_PASS, mall="rakuten"):
@@ -197,58 +180,12 @@ def test_forget_host_key_lets_the_next_test_learn_the_new_one(admin_client, ftp_
 
 # ---- mall APIs over HTTP ------------------------------------------------------------------
 
-RAKUTEN_SECRET, RAKUTEN_KEY = "SP123456_rakutenServiceSecret", "SL123456_rakutenLicenseKey"
-
-
-def rakuten_api(expiry="2099-12-31"):
-    good = "ESA " + base64.b64encode(f"{RAKUTEN_SECRET}:{RAKUTEN_KEY}".encode()).decode()
-
-    def license_expiry(request):
-        if request["headers"].get("Authorization") != good:
-            return 401, {}, {"errors": [{"code": "AuthError"}]}
-        return 200, {}, {"expiryDate": expiry}
-
-    return {("GET", "/es/1.0/license-management/license-key/expiry-date"): license_expiry}
-
-
-def rakuten_shop(secret=RAKUTEN_SECRET, key=RAKUTEN_KEY):
-    return make_shop(
-        "rakuten",
-        {"rakuten_api.store_id": "savaway"},
-        {"rakuten_api.service_secret": secret, "rakuten_api.license_key": key},
-    )
-
-
-def test_rakuten_esa_header_and_license_expiry(settings):
-    with HttpServer(rakuten_api()) as api:
-        settings.MALL_API = {**settings.MALL_API, "rakuten": api.url}
-        check = run(rakuten_shop(), "rakuten_api")
-    assert check.status == "success", check.detail
-    assert check.shop.settings["rakuten_api.license_expires_on"] == "2099-12-31"
-
-
-def test_rakuten_wrong_key(settings):
-    with HttpServer(rakuten_api()) as api:
-        settings.MALL_API = {**settings.MALL_API, "rakuten": api.url}
-        check = run(rakuten_shop(key="SL-wrong-license-key"), "rakuten_api")
-    assert (check.status, check.code) == ("failed", "auth_failed")
-    assert "SL-wrong-license-key" not in check.detail
-
-
-def test_rakuten_expired_key(settings):
-    with HttpServer(rakuten_api(expiry="2001-01-31")) as api:
-        settings.MALL_API = {**settings.MALL_API, "rakuten": api.url}
-        check = run(rakuten_shop(), "rakuten_api")
-    assert (check.status, check.code) == ("failed", "key_expired")
-    assert "有効期限" in check.message
-    assert check.shop.settings["rakuten_api.license_expires_on"] == "2001-01-31"
-
 
 def test_slow_server_hits_the_timeout(settings):
-    routes = {k: slow(3, v) for k, v in rakuten_api().items()}  # the timeout is 2 s
+    routes = {k: slow(3, v) for k, v in rakuten.routes().items()}  # the timeout is 2 s
     with HttpServer(routes) as api:
-        settings.MALL_API = {**settings.MALL_API, "rakuten": api.url}
-        check = run(rakuten_shop(), "rakuten_api")
+        setattr(settings, RMS.setting, api.url)
+        check = run(rakuten.shop(), "rakuten_api")
     assert (check.status, check.code) == ("failed", "timeout")
     assert "タイムアウト" in check.message
 
@@ -262,171 +199,10 @@ def test_redirect_to_another_host_is_not_followed(settings):
         )
     }
     with HttpServer(routes) as api:
-        settings.MALL_API = {**settings.MALL_API, "rakuten": api.url}
-        check = run(rakuten_shop(), "rakuten_api")
+        setattr(settings, RMS.setting, api.url)
+        check = run(rakuten.shop(), "rakuten_api")
     assert (check.status, check.code) == ("failed", "redirected")
     assert len(api.requests) == 1
-
-
-AU_KEY = "au-api-key-abcdef123456"
-
-
-def wowma_api(expired=False):
-    def stocks(request):
-        if request["headers"].get("Authorization") != f"Bearer {AU_KEY}":
-            return 401, {}, "<response><result><status>1</status></result></response>"
-        if expired:
-            return (
-                200,
-                {},
-                (
-                    "<response><result><status>1</status><error><code>PMC0006"
-                    "</code><message>API key expired</message></error></result>"
-                    "</response>"
-                ),
-            )
-        return (
-            200,
-            {"Content-Type": "application/xml"},
-            ("<response><result><status>0</status></result><totalCount>0</totalCount></response>"),
-        )
-
-    return {("GET", "/searchStocks"): stocks}
-
-
-@pytest.mark.parametrize(
-    ("key", "expired", "status", "code"),
-    [
-        (AU_KEY, False, "success", "ok"),
-        ("au-wrong-key-000000", False, "failed", "auth_failed"),
-        (AU_KEY, True, "failed", "key_expired"),
-    ],
-)
-def test_au_pay_market_bearer_key(settings, key, expired, status, code):
-    with HttpServer(wowma_api(expired)) as api:
-        settings.MALL_API = {**settings.MALL_API, "wowma": api.url}
-        shop = make_shop(
-            "au_pay_market", {"wowma_api.shop_id": "1234567"}, {"wowma_api.api_key": key}
-        )
-        check = run(shop, "wowma_api")
-        assert "shopId=1234567" in api.requests[0]["query"]
-    assert (check.status, check.code) == (status, code)
-
-
-def qoo10_api():
-    def certify(request):
-        form = dict(p.split("=", 1) for p in request["body"].split("&"))
-        ok = (
-            request["headers"].get("GiosisCertificationKey") == "qoo10-api-key"
-            and form.get("user_id") == "savaway_q"
-            and form.get("pwd") == "qoo10-pass"
-        )
-        if not ok:
-            return 200, {}, {"ResultCode": -10001, "ResultMsg": "Invalid user", "ResultObject": ""}
-        return (
-            200,
-            {},
-            {"ResultCode": 0, "ResultMsg": "SUCCESS", "ResultObject": "seller-auth-key-from-qoo10"},
-        )
-
-    return {("POST", "/CertificationAPI.CreateCertificationKey"): certify}
-
-
-def test_qoo10_certification_key_is_stored_encrypted(settings):
-    with HttpServer(qoo10_api()) as api:
-        settings.MALL_API = {**settings.MALL_API, "qoo10": api.url}
-        shop = make_shop(
-            "qoo10",
-            {"qoo10_api.user_id": "savaway_q"},
-            {"qoo10_api.api_key": "qoo10-api-key", "qoo10_api.password": "qoo10-pass"},
-        )
-        check = run(shop, "qoo10_api")
-        bad = make_shop(
-            "qoo10",
-            {"qoo10_api.user_id": "savaway_q"},
-            {"qoo10_api.api_key": "qoo10-api-key", "qoo10_api.password": "wrong"},
-        )
-        failed = run(bad, "qoo10_api")
-    assert check.status == "success"
-    assert check.shop.get_secrets()["qoo10_api.seller_key"] == "seller-auth-key-from-qoo10"
-    assert "seller-auth-key-from-qoo10" not in json.dumps(check.shop.settings)
-    assert (failed.status, failed.code) == ("failed", "auth_failed")
-
-
-def token_endpoint(valid_refresh="refresh-token-ebay-1"):
-    def token(request):
-        form = dict(p.split("=", 1) for p in request["body"].split("&"))
-        if form.get("grant_type") != "refresh_token":
-            return 400, {}, {"error": "unsupported_grant_type"}
-        if form.get("refresh_token") != valid_refresh:
-            return 400, {}, {"error": "invalid_grant"}
-        return (
-            200,
-            {},
-            {"access_token": "access-token-new-1", "expires_in": 7200, "token_type": "Bearer"},
-        )
-
-    return {("POST", "/identity/v1/oauth2/token"): token}
-
-
-@pytest.mark.parametrize(
-    ("refresh", "status", "code"),
-    [
-        ("refresh-token-ebay-1", "success", "ok"),
-        ("refresh-token-revoked", "failed", "key_expired"),
-        (None, "untested", "not_signed_in"),
-    ],
-)
-def test_ebay_token_refresh(settings, refresh, status, code):
-    with HttpServer(token_endpoint()) as provider:
-        settings.OAUTH_PROVIDERS = {
-            **settings.OAUTH_PROVIDERS,
-            "ebay": {
-                "token_url": f"{provider.url}/identity/v1/oauth2/token",
-                "client_id": "app-id",
-                "client_secret": "cert-id",
-            },
-        }
-        secrets = {"ebay_api.refresh_token": refresh} if refresh else {}
-        check = run(make_shop("ebay", secrets=secrets), "ebay_api")
-    assert (check.status, check.code) == (status, code)
-    if status == "success":
-        assert check.shop.get_secrets()["ebay_api.access_token"] == "access-token-new-1"
-        assert "ebay_api.access_expires_at" in check.shop.settings
-
-
-def test_colorme_calls_the_shop_api_with_the_token(settings):
-    routes = {
-        ("GET", "/v1/shop.json"): lambda r: (
-            (200, {}, {"shop": {"id": "PA01"}})
-            if r["headers"].get("Authorization") == "Bearer colorme-token"
-            else (401, {}, {"errors": []})
-        )
-    }
-    with HttpServer(routes) as api:
-        settings.MALL_API = {**settings.MALL_API, "colorme": api.url}
-        good = run(
-            make_shop("colorme", secrets={"colorme_api.access_token": "colorme-token"}),
-            "colorme_api",
-        )
-        bad = run(
-            make_shop("colorme", secrets={"colorme_api.access_token": "revoked"}), "colorme_api"
-        )
-    assert good.status == "success" and (bad.status, bad.code) == ("failed", "auth_failed")
-
-
-@pytest.mark.parametrize("mall,section", [("ponparemall", "ponpare"), ("shopserve", "shopserve")])
-def test_malls_without_a_public_check_say_so(mall, section):
-    check = run(make_shop(mall), section)
-    assert (check.status, check.code) == ("untested", "not_testable")
-    assert "確認する方法がありません" in check.message
-
-
-def test_gurunavi_has_nothing_to_test(admin_client):
-    shop = make_shop("gurunavi")
-    page = admin_client.get(reverse("shops:edit", args=[shop.code])).content.decode()
-    assert "data-check-url" not in page
-    assert not [s for s in registry.get("gurunavi").sections if s.testable]
 
 
 def test_a_wrong_encryption_key_fails_the_check_without_leaking(settings, ftp_root):
@@ -439,9 +215,9 @@ def test_a_wrong_encryption_key_fails_the_check_without_leaking(settings, ftp_ro
 
 
 def test_no_secret_in_check_rows(settings, ftp_root):
-    with HttpServer(rakuten_api()) as api, FtpServer(ftp_root, FTP_USER, FTP_PASS) as ftp:
-        settings.MALL_API = {**settings.MALL_API, "rakuten": api.url}
-        shop = rakuten_shop(key="SL-wrong-license-key")
+    with HttpServer(rakuten.routes()) as api, FtpServer(ftp_root, FTP_USER, FTP_PASS) as ftp:
+        setattr(settings, RMS.setting, api.url)
+        shop = rakuten.shop(key="SL-wrong-license-key")
         shop.settings = {
             **shop.settings,
             "ftp.host": "127.0.0.1",
@@ -456,18 +232,18 @@ def test_no_secret_in_check_rows(settings, ftp_root):
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM shops_connectioncheck")
         dump = json.dumps(cursor.fetchall(), default=str)
-    for secret in (RAKUTEN_SECRET, "SL-wrong-license-key", "wrong-ftp-secret"):
+    for secret in (rakuten.SECRET, "SL-wrong-license-key", "wrong-ftp-secret"):
         assert secret not in dump
 
 
 def test_runner_never_raises():
-    section = registry.get("rakuten").section("rakuten_api")
+    from connectors.sections import Section
 
-    def boom(section, ctx):
-        raise RuntimeError("license key SL-secret-in-message")
+    class Broken(Section):
+        def check(self, ctx):
+            raise RuntimeError("license key SL-secret-in-message")
 
-    broken = type(section)(**{**section.__dict__, "checker": boom})
-    result = run_check(broken, {}, {}, shop_code="S1", timeout=1)
+    result = run_check(Broken("broken", "壊れた"), {}, {}, shop_code="S1", timeout=1)
     assert result.code == "unexpected" and "SL-secret" not in result.detail
 
 

@@ -1,7 +1,5 @@
 """Credential expiry: tracking, OAuth sign-in, and reminder e-mails sent exactly once."""
 
-import base64
-import hashlib
 import threading
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -13,12 +11,12 @@ from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.urls import reverse
 
+from shops.checks import refresh_due_tokens
 from shops.expiry import sync_expiries
 from shops.models import CredentialExpiry, ReminderClaim, Shop
-from shops.oauth import refresh_due_tokens
 from shops.reminders import run
 from tests.mall_data import MALLS, post_data
-from tests.servers import HttpServer, free_port
+from tests.servers import free_port
 
 JST = ZoneInfo("Asia/Tokyo")
 pytestmark = pytest.mark.django_db
@@ -426,62 +424,6 @@ def test_dashboard_and_list_badges(admin_client):
 # ---- OAuth --------------------------------------------------------------------------------
 
 
-def provider_routes(store):
-    def token(request):
-        form = {k: v[0] for k, v in parse_qs(request["body"]).items()}
-        store.setdefault("token_requests", []).append(form)
-        if form.get("grant_type") == "authorization_code":
-            if form.get("code") != "auth-code-1":
-                return 400, {}, {"error": "invalid_grant"}
-            verifier = form.get("code_verifier", "")
-            challenge = (
-                base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-                .decode()
-                .rstrip("=")
-            )
-            if challenge != store["challenge"]:
-                return 400, {}, {"error": "invalid_grant", "error_description": "PKCE"}
-            return (
-                200,
-                {},
-                {
-                    "access_token": "yahoo-access-1",
-                    "refresh_token": "yahoo-refresh-1",
-                    "expires_in": 3600,
-                    "token_type": "Bearer",
-                },
-            )
-        if form.get("grant_type") == "refresh_token":
-            return (
-                200,
-                {},
-                {"access_token": "yahoo-access-2", "expires_in": 3600, "token_type": "Bearer"},
-            )
-        return 400, {}, {"error": "unsupported_grant_type"}
-
-    return {("POST", "/token"): token}
-
-
-@pytest.fixture
-def yahoo_provider(settings):
-    store = {}
-    with HttpServer(provider_routes(store)) as server:
-        settings.OAUTH_PROVIDERS = {
-            **settings.OAUTH_PROVIDERS,
-            "yahoo": {
-                "authorize_url": f"{server.url}/authorize",
-                "token_url": f"{server.url}/token",
-                "client_id": "console-client",
-                "client_secret": "console-secret",
-                "scope": "openid",
-                "pkce": True,
-            },
-        }
-        settings.SITE_URL = "http://testserver"
-        store["server"] = server
-        yield store
-
-
 def yahoo_shop():
     shop = Shop(
         mall="yahoo_shopping",
@@ -557,9 +499,9 @@ def test_access_tokens_are_refreshed_before_they_lapse(yahoo_provider):
     )
     shop.save()
     with time_machine.travel(datetime(2026, 11, 26, 9, 30, tzinfo=JST), tick=False):
-        assert refresh_due_tokens() == 0  # 30 minutes left
+        assert refresh_due_tokens()["refreshed"] == 0  # 30 minutes left
     with time_machine.travel(datetime(2026, 11, 26, 9, 50, tzinfo=JST), tick=False):
-        assert refresh_due_tokens() == 1
+        assert refresh_due_tokens()["refreshed"] == 1
     shop.refresh_from_db()
     assert shop.get_secrets()["yahoo_api.access_token"] == "yahoo-access-2"
     assert shop.settings["yahoo_api.authorized_at"] == "2026-11-26T09:00:00+09:00"

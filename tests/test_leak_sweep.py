@@ -29,6 +29,7 @@ from django.utils import timezone
 from connectors.base import registry
 from shops.models import ConnectionCheck, Shop
 from tempostar.roles import ADMINISTRATOR, OPERATOR, VIEWER, assign_role
+from tests.helpers import configure_provider, point_endpoints
 from tests.mall_data import MALLS, post_data, secret_values
 from tests.servers import HttpServer
 from tests.test_worker import broker_messages, database_url, wait_until, worker
@@ -172,17 +173,9 @@ def test_no_secret_leaks_anywhere(make_user, settings, tmp_path, monkeypatch):
             HttpServer(EchoEverything()) as api,
             HttpServer(oauth_provider(issued_tokens)) as provider,
         ):
-            settings.MALL_API = {name: api.url for name in settings.MALL_API}
-            settings.OAUTH_PROVIDERS = {
-                name: {
-                    **conf,
-                    "authorize_url": f"{provider.url}/authorize",
-                    "token_url": f"{provider.url}/token",
-                    "client_id": "console-client",
-                    "client_secret": CLIENT_SECRET,
-                }
-                for name, conf in settings.OAUTH_PROVIDERS.items()
-            }
+            point_endpoints(settings, api.url)
+            for p in registry.providers():
+                configure_provider(settings, p, provider.url, client_secret=CLIENT_SECRET)
             settings.SITE_URL = "http://testserver"
 
             # 1. An operator registers every mall, each with its own secret values.
@@ -216,7 +209,7 @@ def test_no_secret_leaks_anywhere(make_user, settings, tmp_path, monkeypatch):
             # 3. OAuth: the administrator signs every OAuth section in.
             for mall, code in codes.items():
                 for section in registry.get(mall).sections:
-                    if not section.oauth or "provider" not in section.extra:
+                    if section.provider is None:
                         continue
                     start = manager.post(reverse("shops:oauth_start", args=[code, section.key]))
                     state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
@@ -235,16 +228,15 @@ def test_no_secret_leaks_anywhere(make_user, settings, tmp_path, monkeypatch):
             env = {
                 "DATABASE_URL": database_url(),
                 "CELERY_RESULT_BACKEND": f"file://{results_dir}",
-                "RAKUTEN_API_BASE": api.url,
-                "WOWMA_API_BASE": api.url,
-                "QOO10_API_BASE": api.url,
-                "COLORME_API_BASE": api.url,
             }
-            for name in settings.OAUTH_PROVIDERS:
-                env[f"{name.upper()}_AUTHORIZE_URL"] = f"{provider.url}/authorize"
-                env[f"{name.upper()}_TOKEN_URL"] = f"{provider.url}/token"
-                env[f"{name.upper()}_CLIENT_ID"] = "console-client"
-                env[f"{name.upper()}_CLIENT_SECRET"] = CLIENT_SECRET
+            for c in registry.all():
+                for endpoint in c.endpoints():
+                    env[endpoint.setting] = api.url
+            for p in registry.providers():
+                env[f"{p.name}_AUTHORIZE_URL"] = f"{provider.url}/authorize"
+                env[f"{p.name}_TOKEN_URL"] = f"{provider.url}/token"
+                env[f"{p.name}_CLIENT_ID"] = "console-client"
+                env[f"{p.name}_CLIENT_SECRET"] = CLIENT_SECRET
             with worker(LOG_LEVEL="DEBUG", **env) as proc:
                 done = wait_until(
                     lambda: (
@@ -280,7 +272,7 @@ def test_no_secret_leaks_anywhere(make_user, settings, tmp_path, monkeypatch):
             def explode(shop, *args, **kwargs):
                 raise RuntimeError(f"could not record the change: {shop.get_secrets()!r}")
 
-            monkeypatch.setattr("shops.views.record_change", explode)
+            monkeypatch.setattr("shops.store.record_change", explode)
             assert settings.DEBUG is False
             response = manager.post(
                 reverse("shops:edit", args=[codes["qoo10"]]),

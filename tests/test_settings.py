@@ -36,7 +36,19 @@ def run_django(tmp_path, **env_vars):
     )
 
 
-def test_embedded_defaults_need_nothing_in_debug(tmp_path):
+def test_embedded_defaults_need_nothing_but_the_dev_keys_in_debug(tmp_path):
+    # Reading the settings writes nothing: without development keys DEBUG says what to run.
+    result = run_django(tmp_path, DEBUG="true")
+    assert result.returncode != 0 and "make run" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    keys = subprocess.run(
+        [sys.executable, "scripts/dev_keys.py"],
+        cwd=ROOT,
+        env={**os.environ, "VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert keys.returncode == 0, keys.stderr
     result = run_django(tmp_path, DEBUG="true")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
@@ -47,10 +59,16 @@ def test_embedded_defaults_need_nothing_in_debug(tmp_path):
         "Asia/Tokyo",
         "ja",
     ]
-    # Development keys are generated under var/, and stay the same on the next start.
+    # The development keys stay the same when the script runs again.
     key_file = tmp_path / "dev-field-encryption-keys"
     key = key_file.read_text()
     Fernet(key.encode())
+    subprocess.run(
+        [sys.executable, "scripts/dev_keys.py"],
+        cwd=ROOT,
+        env={**os.environ, "VAR_DIR": str(tmp_path)},
+        check=True,
+    )
     assert run_django(tmp_path, DEBUG="true").returncode == 0
     assert key_file.read_text() == key
 

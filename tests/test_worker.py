@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from shops.checks import request_batch
 from shops.models import ConnectionCheck, Shop
+from shops.tasks import start_batch
 from tempostar.tasks import heartbeat
 from tests.servers import FtpServer, HttpServer
 
@@ -131,7 +131,7 @@ def test_worker_runs_connection_checks_and_no_secret_travels(tmp_path):
         shop.save()
         for stale in broker_messages():  # nothing of ours is queued yet
             assert license_key not in stale
-        batch = request_batch(Shop.objects.filter(pk=shop.pk))
+        batch = start_batch(Shop.objects.filter(pk=shop.pk))
         messages = broker_messages()
         ids = set(batch.checks.values_list("pk", flat=True))
         ours = []

@@ -1,22 +1,22 @@
+"""Amazon: Selling Partner API (the website authorization workflow); MWS kept as retired."""
+
 from datetime import timedelta
 
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import (
-    ORDER,
-    PRODUCT,
-    PURCHASE,
-    SECRET,
-    STOCK,
-    Expiry,
-    Field,
-    Section,
-    SenderMail,
-    check_oauth_refresh,
-)
+from connectors.fields import ORDER, PRODUCT, PURCHASE, SECRET, STOCK, Field
+from connectors.oauth import OAuthProvider
+from connectors.sections import OAuthGrant, Section, SenderMail
 
 JAPAN_MARKETPLACE = "A1VC38T7YXB528"
+
+LWA = OAuthProvider(
+    "AMAZON",
+    "Login with Amazon",
+    authorize_url="https://sellercentral.amazon.co.jp/apps/authorize/consent",
+    token_url="https://api.amazon.com/auth/o2/token",
+)
 
 
 @register
@@ -27,10 +27,12 @@ class Amazon(Connector):
     order = 40
     description = _("Links with Seller Central through SP-API (MWS was retired on 2024-04-01).")
     sections = (
-        Section(
+        OAuthGrant(
             "sp_api",
             _("Amazon SP-API settings"),
-            (
+            _("Authorize with Amazon"),
+            provider=LWA,
+            fields=(
                 Field(
                     "seller_id",
                     _("Seller ID (merchant token)"),
@@ -51,26 +53,16 @@ class Amazon(Connector):
                     help=_("A1VC38T7YXB528 for Amazon.co.jp."),
                 ),
             ),
-            (PRODUCT, STOCK, ORDER, PURCHASE),
-            _(
+            features=(PRODUCT, STOCK, ORDER, PURCHASE),
+            note=_(
                 "Authorize this console in Seller Central (SP-API). The authorization must be "
                 "renewed every 365 days."
             ),
-            oauth=_("Authorize with Amazon"),
-            extra={"provider": "amazon"},
-            checker=check_oauth_refresh,
-            expiries=(
-                Expiry(
-                    "refresh_token",
-                    _("SP-API authorization"),
-                    timedelta(days=365),
-                    requires="refresh_token",
-                    issued_from="authorized_at",
-                    renew=_(
-                        'Press "Authorize with Amazon" on this page and approve the '
-                        "console in Seller Central."
-                    ),
-                ),
+            lifetime=timedelta(days=365),
+            expiry_label=_("SP-API authorization"),
+            renew=_(
+                'Press "Authorize with Amazon" on this page and approve the '
+                "console in Seller Central."
             ),
         ),
         Section(
@@ -92,8 +84,7 @@ class Amazon(Connector):
                     help=_("Used by MWS only. Kept for reference."),
                 ),
             ),
-            (),
-            _(
+            note=_(
                 "Amazon shut MWS down on 2024-04-01. These values are no longer used; the "
                 "SP-API authorization above replaces them."
             ),

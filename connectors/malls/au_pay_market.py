@@ -1,58 +1,57 @@
+"""au PAY マーケット (formerly Wowma!): shop manager FTP and the shop API."""
+
 from datetime import timedelta
 from xml.etree import ElementTree
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import (
-    DATE,
-    ORDER,
-    SECRET,
-    STOCK,
-    Expiry,
-    Field,
-    FileTransfer,
-    ProductKey,
-    Section,
-    SenderMail,
-    store_id,
+from connectors.checks import CheckResult
+from connectors.conf import Endpoint
+from connectors.expiry import Expiry
+from connectors.fields import DATE, ORDER, SECRET, STOCK, Field, store_id
+from connectors.sections import FileTransfer, ProductKey, Section, SenderMail
+from connectors.transports import http
+
+WOWMA_API = Endpoint(
+    "WOWMA_API_BASE", "https://api.manager.wowma.jp/wmshopapi", "au PAY マーケット shop API"
 )
 
 
-def check_wowma_api(section, ctx):
+class WowmaApi(Section):
     """Shop API: Bearer API key on a read-only stock search; the answer is XML."""
-    from connectors.checks import CheckResult
-    from connectors.transports import http
 
-    shop_id, api_key = ctx.get("shop_id"), ctx.secrets.get("api_key")
-    if not (shop_id and api_key):
-        return CheckResult.untested("not_configured", "shop ID and API key")
-    base = settings.MALL_API["wowma"].rstrip("/")
-    response = http.request(
-        "GET",
-        f"{base}/searchStocks",
-        params={"shopId": shop_id, "totalCount": 1},
-        headers={"Authorization": f"Bearer {api_key}"},
-        timeout=ctx.timeout,
-    )
-    text = response.text or ""
-    expired = "expired" in text.lower() or "有効期限" in text
-    if response.status_code in (401, 403):
-        return CheckResult.fail(
-            "key_expired" if expired else "auth_failed", f"shop API: HTTP {response.status_code}"
+    endpoints = (WOWMA_API,)
+
+    def check(self, ctx):
+        shop_id, api_key = ctx.get("shop_id"), ctx.secrets.get("api_key")
+        if not (shop_id and api_key):
+            return CheckResult.untested("not_configured", "shop ID and API key")
+        response = http.request(
+            "GET",
+            WOWMA_API.join("searchStocks"),
+            params={"shopId": shop_id, "totalCount": 1},
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=ctx.timeout,
         )
-    if response.status_code != 200:
-        return CheckResult.fail("unexpected", f"shop API: HTTP {response.status_code}")
-    try:
-        root = ElementTree.fromstring(response.content)
-    except ElementTree.ParseError:
-        return CheckResult.fail("unexpected", "shop API: the answer is not XML")
-    status = root.findtext(".//result/status")
-    if status == "0":
-        return CheckResult.ok("shop API answered status 0")
-    code = root.findtext(".//error/code") or "?"
-    return CheckResult.fail("key_expired" if expired else "auth_failed", f"shop API: {code}")
+        text = response.text or ""
+        expired = "expired" in text.lower() or "有効期限" in text
+        if response.status_code in (401, 403):
+            return CheckResult.fail(
+                "key_expired" if expired else "auth_failed",
+                f"shop API: HTTP {response.status_code}",
+            )
+        if response.status_code != 200:
+            return CheckResult.fail("unexpected", f"shop API: HTTP {response.status_code}")
+        try:
+            root = ElementTree.fromstring(response.content)
+        except ElementTree.ParseError:
+            return CheckResult.fail("unexpected", "shop API: the answer is not XML")
+        status = root.findtext(".//result/status")
+        if status == "0":
+            return CheckResult.ok("shop API answered status 0")
+        code = root.findtext(".//error/code") or "?"
+        return CheckResult.fail("key_expired" if expired else "auth_failed", f"shop API: {code}")
 
 
 # http://www.dena-ec.com/user/1234567 -> 1234567 (the member number)
@@ -82,7 +81,7 @@ class AuPayMarket(Connector):
                 "The FTP password for the user ID above. If you do not know it, ask au PAY Market."
             ),
         ),
-        Section(
+        WowmaApi(
             "wowma_api",
             _("au PAY Market (Wowma!) API settings"),
             (
@@ -119,9 +118,8 @@ class AuPayMarket(Connector):
                     ),
                 ),
             ),
-            (STOCK, ORDER),
-            _("Set this when you use stock or order management."),
-            checker=check_wowma_api,
+            features=(STOCK, ORDER),
+            note=_("Set this when you use stock or order management."),
             expiries=(
                 Expiry(
                     "api_key",

@@ -1,30 +1,45 @@
-from django.conf import settings
+"""カラーミーショップ: the shop API, authorized through Color Me's OAuth (tokens never expire)."""
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import STOCK, OAuthGrant, SenderMail
+from connectors.checks import CheckResult
+from connectors.conf import Endpoint
+from connectors.fields import STOCK
+from connectors.oauth import OAuthProvider
+from connectors.sections import OAuthGrant, SenderMail
+from connectors.transports import http
+
+COLORME = OAuthProvider(
+    "COLORME",
+    "カラーミーショップ",
+    authorize_url="https://api.shop-pro.jp/oauth/authorize",
+    token_url="https://api.shop-pro.jp/oauth/token",
+    scope="read_products write_products",
+)
+COLORME_API = Endpoint("COLORME_API_BASE", "https://api.shop-pro.jp", "カラーミーショップ API")
 
 
-def check_colorme_api(section, ctx):
+class ColormeApi(OAuthGrant):
     """Color Me tokens do not expire: call the shop API with the stored access token."""
-    from connectors.checks import CheckResult
-    from connectors.transports import http
 
-    token = ctx.secrets.get("access_token")
-    if not token:
-        return CheckResult.untested("not_signed_in")
-    base = settings.MALL_API["colorme"].rstrip("/")
-    response = http.request(
-        "GET",
-        f"{base}/v1/shop.json",
-        timeout=ctx.timeout,
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    if response.status_code == 401:
-        return CheckResult.fail("auth_failed", "shop API: HTTP 401")
-    if response.status_code != 200:
-        return CheckResult.fail("unexpected", f"shop API: HTTP {response.status_code}")
-    return CheckResult.ok("shop API answered")
+    endpoints = (COLORME_API,)
+
+    def check(self, ctx):
+        token = ctx.secrets.get("access_token")
+        if not token:
+            return CheckResult.untested("not_signed_in")
+        response = http.request(
+            "GET",
+            COLORME_API.join("/v1/shop.json"),
+            timeout=ctx.timeout,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if response.status_code == 401:
+            return CheckResult.fail("auth_failed", "shop API: HTTP 401")
+        if response.status_code != 200:
+            return CheckResult.fail("unexpected", f"shop API: HTTP {response.status_code}")
+        return CheckResult.ok("shop API answered")
 
 
 @register
@@ -34,12 +49,11 @@ class Colorme(Connector):
     imports_order_mail = True
     order = 130
     sections = (
-        OAuthGrant(
+        ColormeApi(
             "colorme_api",
             _("Color Me Shop API settings"),
             _("Open the API linkage screen"),
-            provider="colorme",
-            checker=check_colorme_api,
+            provider=COLORME,
             features=(STOCK,),
             note=_("Authorize this console in Color Me Shop. The authorization does not expire."),
         ),

@@ -1,9 +1,22 @@
+"""eBay: the user's consent through eBay's OAuth (authorization code grant)."""
+
 from datetime import timedelta
 
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import ORDER, PRODUCT, STOCK, OAuthGrant
+from connectors.fields import ORDER, PRODUCT, STOCK
+from connectors.oauth import OAuthProvider
+from connectors.sections import OAuthGrant
+
+EBAY = OAuthProvider(
+    "EBAY",
+    "eBay",
+    authorize_url="https://auth.ebay.com/oauth2/authorize",
+    token_url="https://api.ebay.com/identity/v1/oauth2/token",
+    scope="https://api.ebay.com/oauth/api_scope/sell.inventory "
+    "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
+)
 
 
 @register
@@ -17,7 +30,7 @@ class Ebay(Connector):
             "ebay_api",
             _("eBay linkage settings"),
             "eBayにログイン",
-            provider="ebay",
+            provider=EBAY,
             lifetime=timedelta(days=548),  # about 18 months; eBay's own figure wins
             renew=_('Press "eBayにログイン" on this page and sign in to eBay.'),
             features=(PRODUCT, STOCK, ORDER),

@@ -1,3 +1,5 @@
+"""ぐるなび食市場: only the sender e-mail."""
+
 from connectors.base import Connector, register
 from connectors.sections import SenderMail
 

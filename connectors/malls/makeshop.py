@@ -1,30 +1,34 @@
+"""MakeShop: the linkage host and its authentication code."""
+
 import socket
 import ssl
 
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import HOST, ORDER, SECRET, STOCK, Field, Section, SenderMail
+from connectors.checks import CheckResult
+from connectors.fields import HOST, ORDER, SECRET, STOCK, Field
+from connectors.sections import Section, SenderMail
+from connectors.transports.guard import checked_address
 
 
-def check_makeshop_host(section, ctx):
+class MakeshopApi(Section):
     """The host is user-entered: guard it, then complete a verified TLS handshake with it.
 
     MakeShop publishes no way to test the authentication code from outside, so the result
     says the host answered and the code is untested.
     """
-    from connectors.checks import CheckResult
-    from connectors.transports.guard import checked_address
 
-    host = ctx.get("host")
-    if not host:
-        return CheckResult.untested("not_configured", "host address")
-    address = checked_address(host, 443)
-    context = ssl.create_default_context()
-    with socket.create_connection((address, 443), timeout=ctx.timeout) as sock:
-        with context.wrap_socket(sock, server_hostname=host) as tls:
-            version = tls.version()
-    return CheckResult.untested("reachable_only", f"{host} ({address}) answered with {version}")
+    def check(self, ctx):
+        host = ctx.get("host")
+        if not host:
+            return CheckResult.untested("not_configured", "host address")
+        address = checked_address(host, 443)
+        context = ssl.create_default_context()
+        with socket.create_connection((address, 443), timeout=ctx.timeout) as sock:
+            with context.wrap_socket(sock, server_hostname=host) as tls:
+                version = tls.version()
+        return CheckResult.untested("reachable_only", f"{host} ({address}) answered with {version}")
 
 
 @register
@@ -34,7 +38,7 @@ class Makeshop(Connector):
     imports_order_mail = False
     order = 110
     sections = (
-        Section(
+        MakeshopApi(
             "makeshop_api",
             _("MakeShop linkage settings"),
             (
@@ -56,8 +60,7 @@ class Makeshop(Connector):
                     help=_("The authentication code issued for the MakeShop linkage."),
                 ),
             ),
-            (ORDER, STOCK),
-            checker=check_makeshop_host,
+            features=(ORDER, STOCK),
         ),
         SenderMail(),
     )

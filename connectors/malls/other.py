@@ -1,3 +1,5 @@
+"""その他(電話・FAX): orders come in through the TEMPOSTAR-format order CSV."""
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register

@@ -1,16 +1,10 @@
+"""ポンパレモール: the shop manager's login (認証実行)."""
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import (
-    PRODUCT,
-    SECRET,
-    STOCK,
-    Field,
-    ProductKey,
-    Section,
-    SenderMail,
-    not_testable,
-)
+from connectors.fields import PRODUCT, SECRET, STOCK, Field
+from connectors.sections import NoOutsideCheck, ProductKey, SenderMail
 
 
 @register
@@ -20,7 +14,7 @@ class Ponparemall(Connector):
     imports_order_mail = True
     order = 50
     sections = (
-        Section(
+        NoOutsideCheck(
             "ponpare",
             _("Ponpare Mall linkage settings"),
             (
@@ -38,12 +32,11 @@ class Ponparemall(Connector):
                     help=_("The password of the login ID above."),
                 ),
             ),
-            (PRODUCT, STOCK),
-            _(
+            features=(PRODUCT, STOCK),
+            note=_(
                 "Set this when you use product or stock management. Enter the shop manager's "
                 'login and run "認証実行" after registering.'
             ),
-            checker=not_testable,
         ),
         SenderMail(),
         ProductKey(

@@ -1,45 +1,59 @@
+"""Qoo10: QSM's QAPI (API key + ID + password obtain the seller certification key)."""
+
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import ORDER, PRODUCT, SECRET, STOCK, Expiry, Field, Section, SenderMail
+from connectors.checks import CheckResult
+from connectors.conf import Endpoint
+from connectors.expiry import Expiry
+from connectors.fields import ORDER, PRODUCT, SECRET, STOCK, Field
+from connectors.sections import Section, SenderMail
+from connectors.transports import http
+
+QAPI = Endpoint(
+    "QOO10_API_BASE",
+    "https://api.qoo10.jp/GMKT.INC.Front.QAPIService/ebayjapan.qapi",
+    "Qoo10 QAPI",
+)
 
 
-def check_qoo10_api(section, ctx):
+class Qoo10Api(Section):
     """CertificationAPI.CreateCertificationKey: API key + ID + password -> seller auth key."""
-    from connectors.checks import CheckResult
-    from connectors.transports import http
 
-    api_key, password = ctx.secrets.get("api_key"), ctx.secrets.get("password")
-    user_id = ctx.get("user_id")
-    if not (api_key and password and user_id):
-        return CheckResult.untested("not_configured", "API key, ID and password")
-    base = settings.MALL_API["qoo10"].rstrip("/")
-    response = http.request(
-        "POST",
-        f"{base}/CertificationAPI.CreateCertificationKey",
-        headers={"GiosisCertificationKey": api_key, "QAPIVersion": "1.0"},
-        data={"user_id": user_id, "pwd": password, "returnType": "application/json"},
-        timeout=ctx.timeout,
-    )
-    if response.status_code != 200:
-        return CheckResult.fail("unexpected", f"QAPI: HTTP {response.status_code}")
-    try:
-        body = response.json()
-        code = int(body.get("ResultCode"))
-    except (ValueError, TypeError, AttributeError):
-        return CheckResult.fail("unexpected", "QAPI: the answer is not JSON")
-    if code == 0 and body.get("ResultObject"):
-        # The seller auth key (GiosisCertificationKey for later calls) is a secret too.
-        return CheckResult.ok(
-            "seller certification key issued",
-            store={"seller_key_issued_at": timezone.now().isoformat()},
-            store_secrets={"seller_key": str(body["ResultObject"])},
+    endpoints = (QAPI,)
+    stored_values = ("seller_key_issued_at",)
+    stored_secrets = ("seller_key",)
+
+    def check(self, ctx):
+        api_key, password = ctx.secrets.get("api_key"), ctx.secrets.get("password")
+        user_id = ctx.get("user_id")
+        if not (api_key and password and user_id):
+            return CheckResult.untested("not_configured", "API key, ID and password")
+        response = http.request(
+            "POST",
+            QAPI.join("CertificationAPI.CreateCertificationKey"),
+            headers={"GiosisCertificationKey": api_key, "QAPIVersion": "1.0"},
+            data={"user_id": user_id, "pwd": password, "returnType": "application/json"},
+            timeout=ctx.timeout,
         )
-    return CheckResult.fail("auth_failed", f"QAPI: ResultCode {code}")
+        if response.status_code != 200:
+            return CheckResult.fail("unexpected", f"QAPI: HTTP {response.status_code}")
+        try:
+            body = response.json()
+            code = int(body.get("ResultCode"))
+        except (ValueError, TypeError, AttributeError):
+            return CheckResult.fail("unexpected", "QAPI: the answer is not JSON")
+        if code == 0 and body.get("ResultObject"):
+            # The seller auth key (GiosisCertificationKey for later calls) is a secret too.
+            return CheckResult.ok(
+                "seller certification key issued",
+                store={"seller_key_issued_at": timezone.now().isoformat()},
+                store_secrets={"seller_key": str(body["ResultObject"])},
+            )
+        return CheckResult.fail("auth_failed", f"QAPI: ResultCode {code}")
 
 
 @register
@@ -49,7 +63,7 @@ class Qoo10(Connector):
     imports_order_mail = False
     order = 90
     sections = (
-        Section(
+        Qoo10Api(
             "qoo10_api",
             _("Qoo10 API settings"),
             (
@@ -72,8 +86,7 @@ class Qoo10(Connector):
                     ),
                 ),
             ),
-            (PRODUCT, STOCK, ORDER),
-            checker=check_qoo10_api,
+            features=(PRODUCT, STOCK, ORDER),
             expiries=(
                 Expiry(
                     "seller_key",

@@ -1,62 +1,58 @@
+"""楽天市場: RMS (FTP/SFTP upload, RMS WEB SERVICE API)."""
+
 import base64
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import (
-    CARD,
-    DATE,
-    HOST,
-    ORDER,
-    PORT,
-    SECRET,
-    STOCK,
-    Expiry,
-    Field,
-    FileTransfer,
-    ProductKey,
-    Section,
-    SenderMail,
-    store_id,
-)
+from connectors.checks import CheckResult
+from connectors.conf import Endpoint
+from connectors.expiry import Expiry
+from connectors.fields import CARD, DATE, ORDER, SECRET, STOCK, Field, store_id
+from connectors.sections import FileTransfer, MailServer, ProductKey, Section, SenderMail
+from connectors.transports import http
+
+RMS = Endpoint("RAKUTEN_API_BASE", "https://api.rms.rakuten.co.jp", "RMS WEB SERVICE")
 
 
-def check_rakuten_api(section, ctx):
+class RakutenApi(Section):
     """RMS WEB API: ESA authorization, and the licenseKey's expiry from license management."""
-    from connectors.checks import CheckResult
-    from connectors.transports import http
 
-    service_secret = ctx.secrets.get("service_secret")
-    license_key = ctx.secrets.get("license_key")
-    if not (service_secret and license_key):
-        return CheckResult.untested("not_configured", "serviceSecret and licenseKey")
-    esa = base64.b64encode(f"{service_secret}:{license_key}".encode()).decode()
-    base = settings.MALL_API["rakuten"].rstrip("/")
-    response = http.request(
-        "GET",
-        f"{base}/es/1.0/license-management/license-key/expiry-date",
-        params={"licenseKey": license_key},
-        headers={"Authorization": f"ESA {esa}"},
-        timeout=ctx.timeout,
-    )
-    if response.status_code in (401, 403):
-        return CheckResult.fail("auth_failed", f"RMS: HTTP {response.status_code}")
-    if response.status_code != 200:
-        return CheckResult.fail("unexpected", f"RMS: HTTP {response.status_code}")
-    try:
-        expiry = date.fromisoformat(str(response.json()["expiryDate"])[:10])
-    except (ValueError, KeyError, TypeError):
-        return CheckResult.fail("unexpected", "RMS: no expiryDate in the answer")
-    store = {"license_expires_on": expiry.isoformat()}
-    if expiry < timezone.localdate():
-        return CheckResult.fail("key_expired", f"licenseKey expired on {expiry}", store=store)
-    return CheckResult.ok(
-        f"licenseKey valid until {expiry}", store=store, info={"expires_on": expiry.isoformat()}
-    )
+    endpoints = (RMS,)
+    stored_values = ("license_expires_on",)
+
+    def check(self, ctx):
+        service_secret = ctx.secrets.get("service_secret")
+        license_key = ctx.secrets.get("license_key")
+        if not (service_secret and license_key):
+            return CheckResult.untested("not_configured", "serviceSecret and licenseKey")
+        esa = base64.b64encode(f"{service_secret}:{license_key}".encode()).decode()
+        response = http.request(
+            "GET",
+            RMS.join("/es/1.0/license-management/license-key/expiry-date"),
+            params={"licenseKey": license_key},
+            headers={"Authorization": f"ESA {esa}"},
+            timeout=ctx.timeout,
+        )
+        if response.status_code in (401, 403):
+            return CheckResult.fail("auth_failed", f"RMS: HTTP {response.status_code}")
+        if response.status_code != 200:
+            return CheckResult.fail("unexpected", f"RMS: HTTP {response.status_code}")
+        try:
+            expiry = date.fromisoformat(str(response.json()["expiryDate"])[:10])
+        except (ValueError, KeyError, TypeError):
+            return CheckResult.fail("unexpected", "RMS: no expiryDate in the answer")
+        store = {"license_expires_on": expiry.isoformat()}
+        if expiry < timezone.localdate():
+            return CheckResult.fail("key_expired", f"licenseKey expired on {expiry}", store=store)
+        return CheckResult.ok(
+            f"licenseKey valid until {expiry}",
+            store=store,
+            info={"expires_on": expiry.isoformat()},
+        )
 
 
 # https://www.rakuten.co.jp/savaway/ -> savaway
@@ -86,7 +82,7 @@ class Rakuten(Connector):
                 "again in RMS."
             ),
         ),
-        Section(
+        RakutenApi(
             "rakuten_api",
             _("Rakuten API settings"),
             (
@@ -130,9 +126,8 @@ class Rakuten(Connector):
                     ),
                 ),
             ),
-            (STOCK, ORDER),
-            _("Set this when stock or order management uses the API."),
-            checker=check_rakuten_api,
+            features=(STOCK, ORDER),
+            note=_("Set this when stock or order management uses the API."),
             expiries=(
                 Expiry(
                     "license_key",
@@ -151,26 +146,15 @@ class Rakuten(Connector):
         Section(
             "rakuten_card",
             _("Rakuten API settings (card)"),
-            (),
-            (CARD,),
-            _("Not needed when you use Rakuten Pay (楽天ペイ)."),
+            features=(CARD,),
+            note=_("Not needed when you use Rakuten Pay (楽天ペイ)."),
         ),
         SenderMail(),
-        Section(
+        MailServer(
             "anshin_mail",
             _("Rakuten Anshin mail address service"),
-            (
-                Field(
-                    "server", _("Server name"), HOST, required=True, help=_("As shown in R-Login.")
-                ),
-                Field("user", _("User ID"), required=True, help=_("As shown in R-Login.")),
-                Field(
-                    "password", _("Password"), SECRET, required=True, help=_("As shown in R-Login.")
-                ),
-                Field("port", _("Port"), PORT, required=True, help=_("As shown in R-Login.")),
-            ),
-            (ORDER,),
-            _("Set this when you use order management."),
+            help_text=_("As shown in R-Login."),
+            note=_("Set this when you use order management."),
         ),
         ProductKey(
             (

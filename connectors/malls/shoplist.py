@@ -1,15 +1,10 @@
+"""SHOPLIST: FTP upload and the SHOPLIST shop code."""
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import (
-    PRODUCT,
-    STOCK,
-    Field,
-    FileTransfer,
-    ProductKey,
-    Section,
-    SenderMail,
-)
+from connectors.fields import PRODUCT, STOCK, Field
+from connectors.sections import FileTransfer, ProductKey, Section, SenderMail
 
 
 @register
@@ -37,7 +32,7 @@ class Shoplist(Connector):
                     help=_("Your shop code at SHOPLIST."),
                 ),
             ),
-            (PRODUCT, STOCK),
+            features=(PRODUCT, STOCK),
         ),
         SenderMail(),
         ProductKey(

@@ -1,7 +1,10 @@
+"""ショップサーブ: the shop manager's login and the manager authentication key."""
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import SECRET, STOCK, Field, ProductKey, Section, SenderMail, not_testable
+from connectors.fields import SECRET, STOCK, Field
+from connectors.sections import NoOutsideCheck, ProductKey, SenderMail
 
 
 @register
@@ -11,7 +14,7 @@ class Shopserve(Connector):
     imports_order_mail = True
     order = 120
     sections = (
-        Section(
+        NoOutsideCheck(
             "shopserve",
             _("Shopserve linkage settings"),
             (
@@ -37,8 +40,7 @@ class Shopserve(Connector):
                     ),
                 ),
             ),
-            (STOCK,),
-            checker=not_testable,
+            features=(STOCK,),
         ),
         SenderMail(),
         ProductKey(

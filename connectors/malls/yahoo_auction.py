@@ -1,20 +1,13 @@
+"""ヤフオク!: the auction API (ticket and encryption keys) and the image upload API sign-in."""
+
 from datetime import timedelta
 
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import (
-    CHOICE,
-    ORDER,
-    PRODUCT,
-    SECRET,
-    STOCK,
-    Field,
-    OAuthGrant,
-    Section,
-    SenderMail,
-    required_when,
-)
+from connectors.fields import CHOICE, ORDER, PRODUCT, SECRET, STOCK, Field
+from connectors.malls.yahoo_shopping import YAHOO
+from connectors.sections import OAuthGrant, Section, SenderMail, required_when
 
 
 @register
@@ -81,14 +74,14 @@ class YahooAuction(Connector):
                     help=_("Which key is used first."),
                 ),
             ),
-            (PRODUCT, STOCK, ORDER),
+            features=(PRODUCT, STOCK, ORDER),
             rules=(required_when("crypt_key2", "preferred_key", "key2"),),
         ),
         OAuthGrant(
             "image_api",
             _("Yahoo! JAPAN ID linkage (image upload API)"),
             "Yahoo! JAPAN IDでログイン",
-            provider="yahoo",
+            provider=YAHOO,
             lifetime=timedelta(days=28),
             renew=_('Press "Yahoo! JAPAN IDでログイン" on this page and sign in.'),
             features=(PRODUCT,),
@@ -113,7 +106,7 @@ class YahooAuction(Connector):
                     ),
                 ),
             ),
-            (STOCK,),
+            features=(STOCK,),
         ),
         SenderMail(),
     )

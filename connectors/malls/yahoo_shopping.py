@@ -1,22 +1,24 @@
+"""Yahoo!ショッピング: Store Creator Pro (FTP) and the Shopping API (Yahoo! JAPAN ID sign-in)."""
+
 from datetime import timedelta
 
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
-from connectors.sections import (
-    DATE,
-    INT,
-    KEY_PEM,
-    ORDER,
-    STOCK,
-    Expiry,
-    Field,
-    FileTransfer,
-    Section,
-    SenderMail,
-    check_oauth_refresh,
-    store_id,
-    together,
+from connectors.expiry import Expiry
+from connectors.fields import DATE, INT, KEY_PEM, ORDER, STOCK, Field, store_id
+from connectors.oauth import OAuthProvider
+from connectors.sections import FileTransfer, OAuthGrant, SenderMail, together
+
+# YConnect v2, shared with Yahoo!オークション.
+YAHOO = OAuthProvider(
+    "YAHOO",
+    "Yahoo! JAPAN ID",
+    authorize_url="https://auth.login.yahoo.co.jp/yconnect/v2/authorization",
+    token_url="https://auth.login.yahoo.co.jp/yconnect/v2/token",
+    scope="openid",
+    pkce=True,
+    sources=("https://developer.yahoo.co.jp/yconnect/v2/authorization_code/",),
 )
 
 
@@ -54,10 +56,12 @@ class YahooShopping(Connector):
             ),
         ),
         SenderMail(),
-        Section(
+        OAuthGrant(
             "yahoo_api",
             _("Yahoo! Shopping API settings"),
-            (
+            "Yahoo! JAPAN IDでログイン",
+            provider=YAHOO,
+            fields=(
                 Field(
                     "store_account",
                     _("Store account to use"),
@@ -94,27 +98,19 @@ class YahooShopping(Connector):
                     help=_("The day the public key was registered. The key is valid for 1 year."),
                 ),
             ),
-            (ORDER, STOCK),
-            _(
+            features=(ORDER, STOCK),
+            note=_(
                 "Set this when stock or order management uses the API. Sign in with "
                 '"Yahoo! JAPAN IDでログイン" and renew the sign-in before it expires: once it '
                 "lapses, stock and orders stop syncing."
             ),
-            oauth="Yahoo! JAPAN IDでログイン",
-            extra={"provider": "yahoo"},
-            checker=check_oauth_refresh,
+            lifetime=yahoo_grant_lifetime,
+            expiry_label=_("Yahoo! JAPAN ID sign-in"),
+            renew=_(
+                'Press "Yahoo! JAPAN IDでログイン" on this page and sign in '
+                "with the store's account."
+            ),
             expiries=(
-                Expiry(
-                    "refresh_token",
-                    _("Yahoo! JAPAN ID sign-in"),
-                    yahoo_grant_lifetime,
-                    requires="refresh_token",
-                    issued_from="authorized_at",
-                    renew=_(
-                        'Press "Yahoo! JAPAN IDでログイン" on this page and sign in '
-                        "with the store's account."
-                    ),
-                ),
                 Expiry(
                     "public_key",
                     _("Public key"),

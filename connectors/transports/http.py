@@ -41,6 +41,17 @@ class HttpFailure(Exception):
         self.result = result
 
 
+def map_request_exception(exc: requests.exceptions.RequestException) -> CheckResult:
+    """A requests error as a result. Its message holds the URL (and query): never shown."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return CheckResult.fail("cert_error", "TLS verification failed")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return CheckResult.fail("timeout", type(exc).__name__, transient=True)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return CheckResult.fail("unreachable", type(exc).__name__, transient=True)
+    return CheckResult.fail("unexpected", type(exc).__name__)
+
+
 def request(method: str, url: str, *, timeout: float, pinned: bool = True, **kwargs):
     """requests.request with the console's rules; raises HttpFailure with a mapped result."""
     session = requests.Session()
@@ -60,16 +71,7 @@ def request(method: str, url: str, *, timeout: float, pinned: bool = True, **kwa
                 CheckResult.fail("redirected", f"HTTP {response.status_code} to {target}")
             )
         return response
-    except requests.exceptions.SSLError:
-        raise HttpFailure(CheckResult.fail("cert_error", "TLS verification failed")) from None
-    except requests.exceptions.Timeout as exc:
-        raise HttpFailure(CheckResult.fail("timeout", type(exc).__name__, transient=True)) from None
-    except requests.exceptions.ConnectionError as exc:
-        # The message of a requests exception holds the URL (and its query): never show it.
-        raise HttpFailure(
-            CheckResult.fail("unreachable", type(exc).__name__, transient=True)
-        ) from None
     except requests.exceptions.RequestException as exc:
-        raise HttpFailure(CheckResult.fail("unexpected", type(exc).__name__)) from None
+        raise HttpFailure(map_request_exception(exc)) from None
     finally:
         session.close()

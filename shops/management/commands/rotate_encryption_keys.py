@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
+from shops import store
 from shops.models import Shop
-from tempostar import crypto
 
 
 class Command(BaseCommand):
@@ -16,30 +15,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch_size, **options):
         total = Shop.objects.exclude(secrets="").count()
-        done, last_pk = 0, 0
         self.stdout.write(f"Rotating the secrets of {total} shop(s)...")
-        while True:
-            with transaction.atomic():
-                batch = list(
-                    Shop.objects.select_for_update()
-                    .filter(pk__gt=last_pk)
-                    .exclude(secrets="")
-                    .order_by("pk")
-                    .only("pk", "code", "secrets")[:batch_size]
-                )
-                if not batch:
-                    break
-                for shop in batch:
-                    try:
-                        token = crypto.rotate(shop.secrets)
-                    except crypto.DecryptionError:
-                        raise CommandError(
-                            f"Shop {shop.code}: its secrets cannot be decrypted with any key in "
-                            "FIELD_ENCRYPTION_KEYS. Nothing in this batch was changed; add "
-                            "the missing key and run again."
-                        ) from None
-                    Shop.objects.filter(pk=shop.pk).update(secrets=token)
-                last_pk = batch[-1].pk
-                done += len(batch)
-            self.stdout.write(f"  {done}/{total}")
-        self.stdout.write(self.style.SUCCESS(f"Done: {done} shop(s) re-encrypted."))
+
+        def progress(report):
+            self.stdout.write(f"  {report.rotated + len(report.failed)}/{total}")
+
+        report = store.reencrypt(batch_size=batch_size, progress=progress)
+        if report.failed:
+            raise CommandError(
+                f"{report.rotated} shop(s) re-encrypted; {len(report.failed)} could not be "
+                f"decrypted with any key in FIELD_ENCRYPTION_KEYS and were left unchanged: "
+                f"{', '.join(report.failed)}. Add the missing key and run again."
+            )
+        self.stdout.write(self.style.SUCCESS(f"Done: {report.rotated} shop(s) re-encrypted."))

@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.base import registry
-from shops import checks
+from shops import checks, tasks
 from shops.models import ConnectionCheck, Shop
 
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         if mall:
             shops = shops.filter(mall=mall)
         try:
-            batch = checks.request_batch(shops)
+            batch = tasks.start_batch(shops)
         except checks.RateLimited as limited:
             raise CommandError(
                 f"Batch {limited.batch.pk} is still running; wait for it to finish."

@@ -1,0 +1,64 @@
+"""Declarations of expiring credentials, and how each one's expiry date is known."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+
+def parse_moment(value) -> datetime | None:
+    """An aware datetime from what a section stores: a datetime, a date or ISO text."""
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time.min)
+    else:
+        text = str(value)
+        parsed = (
+            datetime.fromisoformat(text)
+            if "T" in text or " " in text
+            else datetime.combine(date.fromisoformat(text[:10]), time.min)
+        )
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """A credential of a section that expires.
+
+    The expiry is, in order of preference: a date fetched from the mall (`fetched_from`, a
+    stored value written by a connection test or the token endpoint), or the issue date
+    (`issued_from`: a date the user enters, or the time of an OAuth sign-in) plus the lifetime.
+    Tracked only while `requires` (a secret or value of the section) is set.
+    """
+
+    credential: str
+    label: Any
+    lifetime: Any  # timedelta or relativedelta, or callable(values) -> one of those
+    requires: str
+    issued_from: str = ""
+    fetched_from: str = ""
+    renew: Any = ""  # the renewal steps, for the page and the reminder e-mail
+
+    def expires_at(self, values: dict, has_secret) -> tuple[Any, Any, str] | None:
+        """(expires_at, issued_at, source) or None when not tracked. Datetimes are aware."""
+        if not (values.get(self.requires) or has_secret(self.requires)):
+            return None
+        issued = parse_moment(values.get(self.issued_from)) if self.issued_from else None
+        if self.fetched_from and values.get(self.fetched_from):
+            fetched = parse_moment(values[self.fetched_from])
+            if len(str(values[self.fetched_from])) <= 10:  # a date: works through that day
+                fetched = fetched + timedelta(days=1)
+            return fetched, issued, "fetched"
+        if issued is None:
+            return None
+        lifetime = self.lifetime(values) if callable(self.lifetime) else self.lifetime
+        source = "entered" if self.issued_from.endswith("_on") else "computed"
+        return issued + lifetime, issued, source
