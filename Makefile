@@ -38,7 +38,7 @@ bench: $(STAMP)
 
 # Regenerate and compile the translations (needs GNU gettext).
 messages: $(STAMP)
-	DJANGO_SETTINGS_MODULE=tempostar.settings_test $(BIN)/python manage.py makemessages -l ja -l en --ignore=.venv --ignore=var
+	DJANGO_SETTINGS_MODULE=tempostar.settings_test $(BIN)/python manage.py makemessages --no-wrap -l ja -l en --ignore=.venv --ignore=var
 	DJANGO_SETTINGS_MODULE=tempostar.settings_test $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:

@@ -65,6 +65,9 @@ class Section:
     forgettable: dict[str, tuple[str, ...]] = {}
     oauth: Any = ""  # sign-in button label; set by OAuthGrant
     provider: OAuthProvider | None = None
+    # What the connection test does and what it cannot know (docs/malls.md).
+    check_does: str = ""
+    check_cannot: str = ""
 
     def __init__(
         self,
@@ -208,6 +211,8 @@ class Section:
             if f.default is not None and f.kind == CHOICE:
                 if f.default not in dict(f.choices):
                     problems.append(f"{self.key}.{f.name}: default is not one of its choices")
+        if self.testable and not (self.check_does and self.check_cannot):
+            problems.append(f"{self.key}: a testable section says what its test does and cannot")
         for endpoint in self.endpoints:
             if not endpoint.default.startswith("https://"):
                 problems.append(f"{self.key}: endpoint {endpoint.setting} must default to https")
@@ -251,6 +256,12 @@ class FileTransfer(Section):
 
     The check logs in and lists the home directory; over SFTP the host key is pinned on the
     first success and a different key fails before the password is sent."""
+
+    check_does = (
+        "Logs in over SFTP or FTP and lists the home folder in the configured passive/active "
+        "mode; pins the SSH host key on the first success."
+    )
+    check_cannot = "Whether the upload folder accepts files, and when the password expires."
 
     stored_values = ("host_key", "host_key_for")
     forgettable = {"host_key": ("host_key", "host_key_for")}
@@ -447,6 +458,9 @@ class OAuthGrant(Section):
     The default check refreshes the grant at the provider's token endpoint (RFC 6749
     section 6); a mall with a cheap read-only call overrides `check` to make one too."""
 
+    check_does = "Refreshes the grant at the provider's token endpoint (RFC 6749 section 6)."
+    check_cannot = "Whether the mall's API accepts the new token for every feature (scopes, roles)."
+
     stored_values = ("authorized_at", "access_expires_at", "refresh_expires_at")
     stored_secrets = ("access_token", "refresh_token")
 
@@ -535,6 +549,9 @@ class OAuthGrant(Section):
 
 class NoOutsideCheck(Section):
     """Settings the mall offers no outside check for: the test says so, never claims success."""
+
+    check_does = "Nothing: the mall offers no outside check, and the result says so."
+    check_cannot = "Whether the ID and password work."
 
     def check(self, ctx):
         return CheckResult.untested("not_testable")

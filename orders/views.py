@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -52,17 +52,11 @@ class ImportJobView(PermissionRequiredMixin, DetailView):
     template_name = "orders/import_job.html"
     context_object_name = "job"
 
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("format") == "json":
-            job = self.get_object()
-            return JsonResponse(
-                {
-                    "status": job.status,
-                    "progress": job.progress,
-                    "done": job.status not in (ImportJob.PENDING, ImportJob.RUNNING),
-                }
-            )
-        return super().get(request, *args, **kwargs)
+    def get_template_names(self):
+        # htmx asks for the live part of the page (a partial) while the import runs.
+        if self.request.htmx:
+            return ["orders/partials/job_status.html"]
+        return [self.template_name]
 
 
 class TemplateDownloadView(View):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import registry
+from connectors.checks import MESSAGES
 from tempostar import crypto
 from tempostar.security import remember_secrets
 
@@ -306,9 +307,11 @@ class ConnectionCheck(models.Model):
         return f"{self.shop_id}/{self.section} {self.status}"
 
     @property
-    def message(self) -> str:
-        from connectors.checks import MESSAGES
+    def is_done(self) -> bool:
+        return self.status in self.DONE
 
+    @property
+    def message(self) -> str:
         if self.status in (self.PENDING, self.RUNNING):
             return str(self.get_status_display())
         return str(MESSAGES.get(self.code, MESSAGES["unexpected"]))

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import OuterRef, ProtectedError, Subquery
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -238,7 +238,8 @@ class ShopDeleteView(PermissionRequiredMixin, DeleteView):
 
 
 class CheckSectionView(PermissionRequiredMixin, View):
-    """POST: start a check of one section; answers JSON for the page's script."""
+    """POST: start a check of one section. The page's button (htmx) gets the result box back
+    and follows it; without JavaScript the form posts here and returns to the page."""
 
     permission_required = "shops.run_connection_check"
 
@@ -250,27 +251,15 @@ class CheckSectionView(PermissionRequiredMixin, View):
             raise Http404(_("This section cannot be tested.")) from None
         except checks.RateLimited as limited:
             return self.refused(request, shop, section, limited)
-        if request.headers.get("Accept") == "application/json":
-            return JsonResponse(
-                {**check.as_json(), "url": reverse("shops:check_status", args=[check.pk])},
-                status=202,
-            )
+        if request.htmx:
+            return check_result(request, check, section, status=202)
         messages.info(request, _("The connection test has started."))
         return redirect(reverse("shops:edit", args=[shop.code]) + f"#section-{section}")
 
     def refused(self, request, shop, section, limited):
-        if request.headers.get("Accept") == "application/json":
-            response = JsonResponse(
-                {
-                    "status": "refused",
-                    "status_label": _("Refused"),
-                    "message": limited.message,
-                    "done": True,
-                    "detail": "",
-                    "url": None,
-                },
-                status=429,
-            )
+        if request.htmx:
+            last = checks.latest_checks(shop).get(section)
+            response = check_result(request, last, section, status=429, refused=limited.message)
         else:
             messages.error(request, limited.message)
             response = redirect(reverse("shops:edit", args=[shop.code]) + f"#section-{section}")
@@ -278,12 +267,23 @@ class CheckSectionView(PermissionRequiredMixin, View):
         return response
 
 
+def check_result(request, check, section_key, *, status=200, refused=""):
+    return render(
+        request,
+        "shops/partials/check_result.html",
+        {"c": check, "section_key": section_key, "refused": refused},
+        status=status,
+    )
+
+
 class CheckStatusView(PermissionRequiredMixin, View):
+    """GET: one check's result box (the page asks again every second while it runs)."""
+
     permission_required = "shops.view_shop"
 
     def get(self, request, pk):
         check = get_object_or_404(ConnectionCheck.objects.select_related("shop"), pk=pk)
-        return JsonResponse(check.as_json())
+        return check_result(request, check, check.section)
 
 
 class CheckAllView(PermissionRequiredMixin, View):
@@ -301,26 +301,38 @@ class CheckAllView(PermissionRequiredMixin, View):
 
 
 class CheckBatchView(PermissionRequiredMixin, TemplateView):
+    """A batch's progress; htmx asks for the live part (a partial) until it is finished."""
+
     permission_required = "shops.view_shop"
     template_name = "shops/check_batch.html"
 
     def get(self, request, *args, **kwargs):
         self.batch = get_object_or_404(CheckBatch, pk=kwargs["pk"])
-        if request.GET.get("format") == "json":
-            return JsonResponse(checks.batch_progress(self.batch))
+        if request.htmx:
+            self.template_name = "shops/partials/batch_progress.html"
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        failed = (
-            self.batch.checks.filter(status=ConnectionCheck.FAILED)
-            .select_related("shop")
-            .order_by("shop__code")[:200]
-        )
+        def rows(status):
+            found = list(
+                self.batch.checks.filter(status=status)
+                .select_related("shop")
+                .order_by("shop__code", "section")[:200]
+            )
+            for c in found:
+                try:
+                    c.section_title = c.shop.connector.section(c.section).title
+                except LookupError:
+                    c.section_title = c.section
+            return found
+
+        progress = checks.batch_progress(self.batch)
+        groups = [
+            (_("Failed"), rows(ConnectionCheck.FAILED), "failed-checks"),
+            (_("Not tested"), rows(ConnectionCheck.UNTESTED), "untested-checks"),
+        ]
         return super().get_context_data(
-            batch=self.batch,
-            progress=checks.batch_progress(self.batch),
-            failed=failed,
-            **kwargs,
+            batch=self.batch, progress=progress, groups=groups, **kwargs
         )
 
 

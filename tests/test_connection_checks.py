@@ -1,6 +1,7 @@
 """接続確認 against real servers on loopback: FTP, SFTP and each mall's HTTP API."""
 
 import json
+import re
 import socket
 
 import pytest
@@ -268,11 +269,15 @@ def test_check_button_runs_the_test_and_the_page_shows_it(
         assert "接続確認" in page and "まだ確認していません" in page
         with django_capture_on_commit_callbacks(execute=True):
             response = admin_client.post(
-                reverse("shops:check", args=[shop.code, "ftp"]), HTTP_ACCEPT="application/json"
+                reverse("shops:check", args=[shop.code, "ftp"]), HTTP_HX_REQUEST="true"
             )
     assert response.status_code == 202
-    status = admin_client.get(response.json()["url"]).json()
-    assert status["status"] == "success" and status["done"] is True
+    # The answer is the section's result box (htmx swaps it in); a finished one stops polling.
+    box = response.content.decode()
+    check = ConnectionCheck.objects.get()
+    assert 'id="check-ftp"' in box
+    status = admin_client.get(reverse("shops:check_status", args=[check.pk])).content.decode()
+    assert "接続と認証に成功しました" in status and "hx-trigger" not in status
     page = admin_client.get(reverse("shops:edit", args=[shop.code])).content.decode()
     assert "接続と認証に成功しました" in page
     listing = admin_client.get(reverse("shops:list")).content.decode()
@@ -286,11 +291,12 @@ def test_check_all_shows_progress(admin_client, eager, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(reverse("shops:check_all"))
     assert response.status_code == 302
-    progress = admin_client.get(response["Location"], {"format": "json"}).json()
-    assert progress["total"] == 2 and progress["finished"]
-    assert progress["counts"]["untested"] == 2
+    live = admin_client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in live and "2 / 2" in live and "hx-trigger" not in live
+    assert re.search(r'id="count-untested">2<', live)
     page = admin_client.get(response["Location"]).content.decode()
     assert "全ショップ接続確認" in page and "<progress" in page
+    assert 'id="untested-checks"' in page and "ポンパレモール連携設定" in page
 
 
 def test_operator_can_test_viewer_cannot(client, make_user, operator, eager):

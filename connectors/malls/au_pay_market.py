@@ -21,6 +21,9 @@ WOWMA_API = Endpoint(
 class WowmaApi(Section):
     """Shop API: Bearer API key on a read-only stock search; the answer is XML."""
 
+    check_does = "A read-only stock search (searchStocks) with the API key."
+    check_cannot = "Whether the order API is enabled for the key."
+
     endpoints = (WOWMA_API,)
 
     def check(self, ctx):

@@ -71,6 +71,12 @@ BASE_OAUTH = BaseProvider(
 class BaseApi(OAuthGrant):
     """Refresh the grant (which also renews the 30-day refresh token), then read the shop."""
 
+    check_does = (
+        "Refreshes the grant (which renews the 30-day refresh token), then reads the shop "
+        "(GET /1/users/me)."
+    )
+    check_cannot = "Whether the scopes cover every feature."
+
     endpoints = (API,)
 
     def token_values(self, body, now):

@@ -23,6 +23,9 @@ COLORME_API = Endpoint("COLORME_API_BASE", "https://api.shop-pro.jp", "カラー
 class ColormeApi(OAuthGrant):
     """Color Me tokens do not expire: call the shop API with the stored access token."""
 
+    check_does = "Reads the shop (GET /v1/shop.json) with the stored token."
+    check_cannot = "Whether the token's scopes cover stock updates."
+
     endpoints = (COLORME_API,)
 
     def check(self, ctx):

@@ -19,6 +19,11 @@ class MakeshopApi(Section):
     says the host answered and the code is untested.
     """
 
+    check_does = (
+        "Guards the host the user entered, then completes a verified TLS handshake with it."
+    )
+    check_cannot = "The authentication code: MakeShop offers no outside check for it."
+
     def check(self, ctx):
         host = ctx.get("host")
         if not host:

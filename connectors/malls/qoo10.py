@@ -23,6 +23,9 @@ QAPI = Endpoint(
 class Qoo10Api(Section):
     """CertificationAPI.CreateCertificationKey: API key + ID + password -> seller auth key."""
 
+    check_does = "Obtains the seller certification key with the API key, ID and password."
+    check_cannot = "Whether each QAPI call is allowed for the seller."
+
     endpoints = (QAPI,)
     stored_values = ("seller_key_issued_at",)
     stored_secrets = ("seller_key",)

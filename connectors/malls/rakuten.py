@@ -21,6 +21,11 @@ RMS = Endpoint("RAKUTEN_API_BASE", "https://api.rms.rakuten.co.jp", "RMS WEB SER
 class RakutenApi(Section):
     """RMS WEB API: ESA authorization, and the licenseKey's expiry from license management."""
 
+    check_does = (
+        "Calls license management with the ESA header and reads the licenseKey's expiry date."
+    )
+    check_cannot = "Whether each API (stock, orders) is enabled for the key."
+
     endpoints = (RMS,)
     stored_values = ("license_expires_on",)
 

@@ -54,6 +54,11 @@ def _one_of_token_or_client(values):
 
 
 class ShopifyAdmin(Section):
+    check_does = (
+        "Asks the GraphQL Admin API for the shop, with the custom app's token or a 24-hour "
+        "token from the client credentials grant."
+    )
+    check_cannot = "Whether the app's access scopes cover products, stock and orders."
     endpoints = (ADMIN,)
 
     def check(self, ctx):
