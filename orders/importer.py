@@ -15,14 +15,16 @@ import codecs
 import csv
 import functools
 import io
+import random
 import re
+import time as clock
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -60,7 +62,10 @@ DATETIME_FORMATS = [
 DATE_FORMATS = ["%Y/%m/%d", "%Y-%m-%d"]
 PROGRESS_EVERY = 5000  # rows between progress reports while validating
 LINE_BATCH = 2000  # order lines per INSERT (a progress report after each)
-ATTEMPTS = 3  # tries of the insert transaction (see _retrying)
+ATTEMPTS = 5  # tries of the insert transaction (see _retrying)
+# deadlock_detected, serialization_failure: PostgreSQL gave up on one of two transactions.
+RETRY_SQLSTATES = {"40P01", "40001"}
+ADVISORY_LOCK_CLASS = 0x4F52  # pg_advisory_xact_lock(class, shop id): one import per shop
 
 
 class ImportRefused(Exception):
@@ -619,6 +624,7 @@ def import_orders(data: bytes, shop, *, job=None, progress=None) -> Summary:
     def attempt() -> Summary:
         summary = Summary(encoding=encoding, rows=rows, **warnings.summary())
         with transaction.atomic():
+            _lock_shop(shop)
             _insert(data, encoding, heads, shop, summary, job, progress)
         return summary
 
@@ -626,15 +632,43 @@ def import_orders(data: bytes, shop, *, job=None, progress=None) -> Summary:
 
 
 def _retrying(attempt):
-    """Run attempt() (one transaction) again when another import inserted some of the same
-    orders (or products) at the same moment: this time they count as already there."""
+    """Run attempt() (one transaction) again when it lost a race with another import.
+
+    IntegrityError: another import inserted some of the same orders (or products) at the same
+    moment; the next try counts them as already there. Deadlock or serialization failure
+    (PostgreSQL): one of two transactions was cancelled; the next try runs after a short random
+    pause. Locks are taken in a fixed order (one import per shop, products by code), so these
+    are a safety net rather than the normal path."""
     for n in range(1, ATTEMPTS + 1):
         try:
             return attempt()
-        except IntegrityError:
-            if n == ATTEMPTS:
+        except (IntegrityError, OperationalError) as exc:
+            if n == ATTEMPTS or not _retryable(exc):
                 raise
+            if isinstance(exc, OperationalError):
+                clock.sleep(random.uniform(0.05, 0.2) * n)
     raise AssertionError("unreachable")
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.__cause__, "sqlstate", None) in RETRY_SQLSTATES
+
+
+def _lock_shop(shop) -> None:
+    """PostgreSQL: one order import per shop at a time, for the rest of the transaction.
+
+    Two imports of the same orders would otherwise insert them in each one's file order and
+    could wait on each other (a deadlock). Sorting 100,000 orders would need them all in memory;
+    this one lock gives every import of a shop the same order: wait, then see what the other
+    one committed as already imported. SQLite has one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)",
+                [ADVISORY_LOCK_CLASS, shop.pk % 2**31],
+            )
 
 
 def _chunks(items, size=900):
@@ -809,11 +843,16 @@ def import_stock(data: bytes) -> Summary:
 
 
 def _save_stock(rows: dict, summary: Summary) -> None:
-    """Products updated and created."""
+    """Products locked, updated and created in code order (the order the order import uses)."""
     codes = sorted(rows)
     existing = {}
     for chunk in _chunks(codes):
-        existing.update({p.code: p for p in Product.objects.filter(code__in=chunk)})
+        existing.update(
+            {
+                p.code: p
+                for p in Product.objects.filter(code__in=chunk).order_by("code").select_for_update()
+            }
+        )
     new, changed = [], []
     for code in codes:
         name, stock = rows[code]

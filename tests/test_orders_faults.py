@@ -1,0 +1,155 @@
+"""Import jobs under faults: concurrent imports, progress seen from outside, unexpected errors."""
+
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+
+from orders import importer, jobs
+from orders.models import ImportJob, Order, OrderLine, Product
+from orders.templatefiles import to_csv
+from shops.models import Shop
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(db):
+    return Shop.objects.create(
+        mall="other", name="サバウェイ電話注文", short_name="電話", url="https://tel.example.jp/"
+    )
+
+
+def row(number, code="SAVA-001", quantity=1):
+    return {
+        "ショップ受注番号": number,
+        "受注日時": "2026/11/26 10:15",
+        "注文者名": "髙橋 一郎",
+        "商品コード": code,
+        "数量": str(quantity),
+    }
+
+
+def make_job(shop, data, name="orders.csv", kind=ImportJob.ORDERS):
+    return jobs.create_job(kind, SimpleUploadedFile(name, data), shop=shop)
+
+
+def in_threads(*targets, timeout=120):
+    """Run each target in its own thread (own database connection), all starting together.
+    Returns the exceptions they raised."""
+    errors = []
+    barrier = threading.Barrier(len(targets))
+
+    def run(target):
+        try:
+            barrier.wait()
+            target()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "an import never finished"
+    return errors
+
+
+# ---- 4. two imports of the same orders in opposite order -----------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_opposite_order_imports_never_deadlock(shop):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: two imports cannot deadlock there")
+    codes = [f"SAVA-{i:03d}" for i in range(20)]
+    Product.objects.bulk_create([Product(code=c, expected_stock=100_000) for c in codes])
+    expected = dict.fromkeys(codes, 100_000)
+    shared, rounds = 3000, 3
+    for round_ in range(rounds):
+        # The same orders (each with two lines on different products), one file in the reverse
+        # order of the other (inserted in several batches each), and a few orders of their own.
+        orders = [
+            [
+                row(f"R{round_}-{n:04d}", codes[n % 20], 1 + n % 3),
+                row(f"R{round_}-{n:04d}", codes[(n * 7 + 3) % 20], 2),
+            ]
+            for n in range(shared)
+        ]
+        own_a = [[row(f"R{round_}-A{n}", codes[n], 5)] for n in range(3)]
+        own_b = [[row(f"R{round_}-B{n}", codes[-1 - n], 7)] for n in range(3)]
+        file_a = to_csv([line for order in orders + own_a for line in order])
+        file_b = to_csv([line for order in own_b + orders[::-1] for line in order])
+        for order in orders + own_a + own_b:
+            for line in order:
+                expected[line["商品コード"]] -= int(line["数量"])
+        job_a, job_b = make_job(shop, file_a, "a.csv"), make_job(shop, file_b, "b.csv")
+        errors = in_threads(lambda j=job_a: jobs.run_job(j.pk), lambda j=job_b: jobs.run_job(j.pk))
+        assert errors == []
+        job_a.refresh_from_db()
+        job_b.refresh_from_db()
+        assert (job_a.status, job_b.status) == ("done", "done"), (job_a.errors, job_b.errors)
+        # Every shared order was imported by exactly one of them; the other skipped it.
+        assert job_a.summary["orders"] + job_b.summary["orders"] == shared + 6
+        skipped = len(job_a.summary["skipped_orders"]) + len(job_b.summary["skipped_orders"])
+        assert skipped == shared
+    assert Order.objects.count() == rounds * (shared + 6)
+    assert OrderLine.objects.count() == rounds * (2 * shared + 6)
+    assert dict(Product.objects.values_list("code", "expected_stock")) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stock_csv_and_order_imports_at_the_same_time(shop):
+    """Stock CSVs that write products in opposite orders, beside an order import."""
+    codes = [f"SAVA-{i:03d}" for i in range(200)]
+    Product.objects.bulk_create([Product(code=c, expected_stock=1000) for c in codes[::2]])
+
+    def stock_csv(rows):
+        text = '"商品コード","商品名","想定在庫数"\r\n' + "".join(
+            f'"{c}","x","{n}"\r\n' for c, n in rows
+        )
+        return text.encode()
+
+    up = stock_csv([(c, 500) for c in codes])
+    down = stock_csv([(c, 500) for c in codes[::-1]])
+    orders = to_csv([row(f"T{n}", codes[n * 2], 1) for n in range(100)])
+    errors = in_threads(
+        lambda: importer.import_stock(up),
+        lambda: importer.import_stock(down),
+        lambda: importer.import_orders(orders, shop),
+    )
+    assert errors == []
+    stock = dict(Product.objects.values_list("code", "expected_stock"))
+    assert len(stock) == 200
+    # Each order lowered its product once, before or after the stock CSVs set it to 500.
+    assert {stock[c] for c in codes[1::2]} == {500}
+    assert {stock[c] for c in codes[::2]} <= {499, 500}
+
+
+def test_deadlocks_and_serialization_failures_are_retried(shop, monkeypatch):
+    """The retry itself, with the errors PostgreSQL raises (as Django wraps them)."""
+    import psycopg.errors
+    from django.db import OperationalError
+
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected") from psycopg.errors.DeadlockDetected()
+        if len(calls) == 2:
+            raise OperationalError("could not serialize") from psycopg.errors.SerializationFailure()
+        return "done"
+
+    monkeypatch.setattr(importer.clock, "sleep", lambda s: None)
+    assert importer._retrying(attempt) == "done" and len(calls) == 3
+
+    def broken():
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with pytest.raises(OperationalError):
+        importer._retrying(broken)
