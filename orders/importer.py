@@ -705,6 +705,8 @@ def _insert(data, encoding, heads, shop, summary, job, progress):
         pending_orders.clear()
 
     def flush_lines():
+        if not pending_lines:
+            return
         flush_orders()  # lines need their orders' ids
         objs = []
         for number, line in pending_lines:

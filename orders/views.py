@@ -52,6 +52,11 @@ class ImportJobView(PermissionRequiredMixin, DetailView):
     template_name = "orders/import_job.html"
     context_object_name = "job"
 
+    def get_object(self, queryset=None):
+        job = super().get_object(queryset)
+        job.progress = jobs.live_progress(job)  # a running import reports outside the database
+        return job
+
     def get(self, request, *args, **kwargs):
         if request.GET.get("format") == "json":
             job = self.get_object()

@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.urls import reverse
 
 from orders import importer, jobs
 from orders.models import ImportJob, Order, OrderLine, Product
@@ -153,3 +154,77 @@ def test_deadlocks_and_serialization_failures_are_retried(shop, monkeypatch):
 
     with pytest.raises(OperationalError):
         importer._retrying(broken)
+
+
+# ---- 5. progress seen from another connection while the import runs -------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_seen_from_another_connection_during_the_insert(
+    shop, operator, client, monkeypatch
+):
+    monkeypatch.setattr(importer, "LINE_BATCH", 100, raising=False)
+    Product.objects.create(code="SAVA-001", expected_stock=5000)
+    job = make_job(shop, to_csv([row(f"P{n:04d}") for n in range(1000)]))
+    client.force_login(operator)
+    url = reverse("orders:job", args=[job.pk])
+    # The page loads before the import starts (its session is touched then, not while the
+    # import holds SQLite's write lock).
+    assert "<progress" in client.get(url).content.decode()
+    seen = []
+    look, looked = threading.Event(), threading.Event()
+    finished = threading.Event()
+
+    def watcher():
+        # Another thread, so another database connection: what a polling page would see.
+        try:
+            while look.wait(30) and not finished.is_set():
+                look.clear()
+                seen.append(client.get(url, {"format": "json"}).json())
+                looked.set()
+        finally:
+            connection.close()
+
+    real_bulk_create = OrderLine.objects.bulk_create
+
+    def between_batches(objs, *args, **kwargs):
+        # The import's transaction is open and the previous batch has reported its progress:
+        # let the watcher look before this batch goes in.
+        look.set()
+        assert looked.wait(30), "the watcher did not answer"
+        looked.clear()
+        return real_bulk_create(objs, *args, **kwargs)
+
+    monkeypatch.setattr(OrderLine.objects, "bulk_create", between_batches)
+    thread = threading.Thread(target=watcher)
+    thread.start()
+    try:
+        jobs.run_job(job.pk)
+    finally:
+        finished.set()
+        look.set()
+        thread.join(30)
+    job.refresh_from_db()
+    assert job.status == "done" and job.progress == 1000
+    assert all(s["status"] == "running" and not s["done"] for s in seen)
+    # One look before each of the 10 batches of 100 lines. Validation is half the work, each
+    # inserted line the other half: 500 + lines / 2.
+    progress = [s["progress"] for s in seen]
+    assert progress[1:10] == [500 + 50 * n for n in range(1, 10)], progress
+    assert not jobs.progress_file(job.pk).exists()
+
+
+def test_progress_reports_are_cleaned_up(shop):
+    job = make_job(shop, to_csv([row("P1")]))
+    ImportJob.objects.filter(pk=job.pk).update(status="running")
+    job.refresh_from_db()
+    progress = jobs.Progress(job)
+    try:
+        progress(1234)
+        if connection.vendor == "postgresql":
+            assert not jobs.progress_file(job.pk).exists()
+        else:
+            assert jobs.live_progress(job) == 1234
+    finally:
+        progress.close()
+    assert jobs.live_progress(job) == 0 and not jobs.progress_file(job.pk).exists()
