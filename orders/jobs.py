@@ -16,6 +16,17 @@ from .models import ImportJob
 
 logger = logging.getLogger(__name__)
 
+UNEXPECTED = (
+    "取り込み中に予期しないエラーが発生しました({name})。何も保存されていません。"
+    "時間をおいてもう一度取り込んでください。続く場合は管理者に連絡してください。"
+)
+TIMED_OUT = (
+    "取り込みが時間内に終わりませんでした。何も保存されていません。"
+    "ファイルを分けて取り込んでください。"
+)
+MISSING = "アップロードされたファイルが見つかりません。"
+INTERRUPTED = "取り込みが中断されました。何も保存されていません。もう一度取り込んでください。"
+
 
 def create_job(kind: str, upload, *, shop=None, user=None) -> ImportJob:
     folder = settings.VAR_DIR / "imports"
@@ -103,12 +114,16 @@ def live_progress(job: ImportJob) -> int:
 
 
 def run_job(job_id: int) -> ImportJob:
+    """Run one job to DONE, REFUSED or FAILED: never left RUNNING, whatever happens inside
+    (an unexpected error is logged and reported as FAILED). The uploaded file (customers'
+    personal data) is deleted on every path."""
     job = ImportJob.objects.select_related("shop").get(pk=job_id)
     if job.status not in (ImportJob.PENDING, ImportJob.RUNNING):
         return job
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.RUNNING)
     progress = Progress(job)
     try:
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.RUNNING)
+        job.status = ImportJob.RUNNING
         with open(job.path, "rb") as f:
             data = f.read()
         if job.kind == ImportJob.ORDERS:
@@ -121,14 +136,36 @@ def run_job(job_id: int) -> ImportJob:
         job.status, job.errors = ImportJob.REFUSED, refused.errors
         job.summary = {"error_count": refused.total}
     except FileNotFoundError:
-        job.status, job.errors = ImportJob.FAILED, ["アップロードされたファイルが見つかりません。"]
+        job.status, job.errors = ImportJob.FAILED, [MISSING]
+    except Exception as exc:
+        logger.exception("import job %s failed", job.pk)
+        timed_out = type(exc).__name__ == "SoftTimeLimitExceeded"  # the worker's time limit
+        message = TIMED_OUT if timed_out else UNEXPECTED.format(name=type(exc).__name__)
+        job.status, job.errors, job.summary = ImportJob.FAILED, [message], {}
     finally:
+        # Also on BaseException (the worker shutting down): mark the job, then let it go on.
         progress.close()
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "summary", "errors", "progress", "total", "finished_at"])
-    try:
-        # The order file holds customers' personal data: keep it no longer than needed.
-        Path(job.path).unlink(missing_ok=True)
-    except OSError:
-        pass
+        if job.status in (ImportJob.PENDING, ImportJob.RUNNING):
+            job.status, job.errors = ImportJob.FAILED, [INTERRUPTED]
+        _finish(job)
     return job
+
+
+def _finish(job: ImportJob) -> None:
+    job.finished_at = timezone.now()
+    fields = ["status", "summary", "errors", "progress", "total", "finished_at"]
+    try:
+        try:
+            job.save(update_fields=fields)
+        except DatabaseError:
+            # The import's error may have broken the connection: once more on a new one.
+            logger.warning("import job %s: result not saved, retrying", job.pk, exc_info=True)
+            if not connection.in_atomic_block:
+                connection.close()
+            job.save(update_fields=fields)
+    finally:
+        # The order file holds customers' personal data: keep it no longer than needed.
+        try:
+            Path(job.path).unlink(missing_ok=True)
+        except OSError:
+            logger.warning("import job %s: could not delete %s", job.pk, job.path)

@@ -1,6 +1,7 @@
 """Import jobs under faults: concurrent imports, progress seen from outside, unexpected errors."""
 
 import threading
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -228,3 +229,66 @@ def test_progress_reports_are_cleaned_up(shop):
     finally:
         progress.close()
     assert jobs.live_progress(job) == 0 and not jobs.progress_file(job.pk).exists()
+
+
+# ---- 6. a job never stays 取り込み中 -------------------------------------------------------
+
+
+def fail_inserts_of_order_lines():
+    """A real database error in the middle of the import: a trigger refuses order lines."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION test_fail_line() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER test_fail_line BEFORE INSERT ON orders_orderline "
+                "FOR EACH ROW EXECUTE FUNCTION test_fail_line()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER test_fail_line BEFORE INSERT ON orders_orderline "
+                "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+            )
+
+
+def test_a_database_error_fails_the_job_and_deletes_the_file(shop, operator, client):
+    Product.objects.create(code="SAVA-001", expected_stock=10)
+    job = make_job(shop, to_csv([row("T1"), row("T2")]))
+    fail_inserts_of_order_lines()
+    returned = jobs.run_job(job.pk)
+    job.refresh_from_db()
+    assert returned.status == job.status == "failed"
+    assert job.errors[0].startswith("取り込み中に予期しないエラーが発生しました(")
+    assert "何も保存されていません" in job.errors[0]
+    assert job.finished_at is not None
+    assert not Path(job.path).exists()
+    assert not Order.objects.exists() and Product.objects.get().expected_stock == 10
+    # The page stops polling and shows the reason.
+    client.force_login(operator)
+    url = reverse("orders:job", args=[job.pk])
+    assert client.get(url, {"format": "json"}).json()["done"] is True
+    assert "予期しないエラー" in client.get(url).content.decode()
+
+
+def test_a_missing_upload_fails_the_job(shop):
+    job = make_job(shop, to_csv([row("T1")]))
+    Path(job.path).unlink()
+    assert jobs.run_job(job.pk).status == "failed"
+    job.refresh_from_db()
+    assert job.errors == [jobs.MISSING]
+
+
+def test_an_interrupted_job_is_marked_failed_before_it_stops(shop, monkeypatch):
+    job = make_job(shop, to_csv([row("T1")]))
+
+    def shutdown(*args, **kwargs):
+        raise SystemExit(1)  # the worker stopping in the middle
+
+    monkeypatch.setattr(importer, "import_orders", shutdown)
+    with pytest.raises(SystemExit):
+        jobs.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.errors == [jobs.INTERRUPTED]
+    assert not Path(job.path).exists()
