@@ -96,9 +96,11 @@ class Summary:
 # ---- decoding -------------------------------------------------------------------------------
 
 
-def decode(data: bytes) -> tuple[str, str]:
+def decode(data: bytes, *, controls: bool = True) -> tuple[str, str]:
     """The file's text and encoding: UTF-8 (with or without BOM) or cp932 (Windows Shift_JIS,
-    which also holds ①, 髙, ㈱ and ～). Refuses anything else, naming the line."""
+    which also holds ①, 髙, ㈱ and ～). Refuses anything else, naming the line. With
+    controls=False, control characters are left to the caller's cell rules (which also name
+    the column)."""
     if len(data) > settings.IMPORT_MAX_BYTES:
         raise ImportRefused(
             [
@@ -113,7 +115,7 @@ def decode(data: bytes) -> tuple[str, str]:
             text, encoding = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             text, encoding = _strict(data, "cp932", whole=data), "cp932"
-    bad = CONTROL.search(text)
+    bad = CONTROL.search(text) if controls else None
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
         raise ImportRefused(
@@ -797,7 +799,7 @@ def _insert(data, encoding, heads, shop, summary, job, progress):
 
 def import_stock(data: bytes) -> Summary:
     """商品コード, 商品名, 想定在庫数: register products or set their expected stock."""
-    text, encoding = decode(data)
+    text, encoding = decode(data, controls=False)  # RowRules names the column
     it = records(text)
     try:
         _, header = next(it)

@@ -300,7 +300,8 @@ def stock_csv(*rows):
         (("\ufeffSAVA-001", "x", "1"), "2行目: 「商品コード」に見えない文字(U+FEFF"),
         (("SAVA\u3000001", "x", "1"), "2行目: 「商品コード」に全角スペースなどの空白"),
         (("A", "さば\n缶", "1"), "2行目: 「商品名」に改行またはタブがあります"),
-        (("A", "さば\x07缶", "1"), "2行目: 文字化けまたは読み取れない文字(U+0007)"),
+        (("A", "さば\x07缶", "1"), "2行目: 文字化けまたは読み取れない文字(U+0007)が「商品名」"),
+        (("A\x00", "x", "1"), "2行目: 文字化けまたは読み取れない文字(U+0000)が「商品コード」"),
     ],
 )
 def test_stock_csv_values_out_of_bounds_are_refused(product, values, message):
@@ -458,3 +459,20 @@ def check_stored(column, value):
         if column not in columns.MULTILINE_COLUMNS:
             assert not re.search("[\t\n\r\u2028\u2029]", stored)
         assert not any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in stored)
+
+
+def test_the_cli_prints_what_was_removed(shop, product, tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = tmp_path / "orders.csv"
+    path.write_bytes(utf8(row(注文者名="山田\u200b花子")))
+    call_command("import_orders", str(path), "--shop", shop.code)
+    assert (
+        "注意: 2行目: 「注文者名」の見えない文字(U+200B)を取り除きました。"
+        in capsys.readouterr().out
+    )
+    path.write_bytes(stock_csv(("NEW-1", "新商品\u2060", "1")))
+    call_command("import_stock", str(path))
+    assert (
+        "注意: 2行目: 「商品名」の見えない文字(U+2060)を取り除きました。" in capsys.readouterr().out
+    )
