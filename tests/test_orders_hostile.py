@@ -476,3 +476,14 @@ def test_the_cli_prints_what_was_removed(shop, product, tmp_path, capsys):
     assert (
         "注意: 2行目: 「商品名」の見えない文字(U+2060)を取り除きました。" in capsys.readouterr().out
     )
+
+
+def test_the_column_guide_states_the_bounds():
+    from orders.templatefiles import guide
+
+    text = guide()
+    assert "注文者名 必須 文字列(200文字まで)" in text
+    assert "受注備考 - 文字列(2,000文字まで、改行可)" in text
+    assert "数量 必須 整数(1~1,000,000)" in text
+    assert "受注日時 必須 日時(2000/01/01~2100/12/31)" in text
+    text.encode("cp932")
