@@ -1,10 +1,12 @@
 """Import the TEMPOSTAR-format order CSV (その他モール) and the stock CSV.
 
 Two passes: the whole file is decoded and validated first, and any error refuses the whole
-file (nothing saved, no stock changed) with messages naming the line and column. Then one
-transaction inserts the new orders and lines and lowers 想定在庫数 with conditional F()
-updates, so concurrent imports never lose or double a stock change. An order number already
-imported for the shop is skipped and reported: importing the same file twice changes nothing.
+file (nothing saved, no stock changed) with messages naming the line and column. Every value
+is bounded there (lengths, numbers, dates, invisible characters: see RowRules), the same way on
+SQLite and PostgreSQL. Then one transaction inserts the new orders and lines and lowers
+想定在庫数 with conditional F() updates, so concurrent imports never lose or double a stock
+change. An order number already imported for the shop is skipped and reported: importing the
+same file twice changes nothing.
 """
 
 from __future__ import annotations
@@ -13,17 +15,23 @@ import codecs
 import csv
 import functools
 import io
+import random
 import re
+import time as clock
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import columns
 from .columns import (
+    CHOICE_COLUMNS,
+    CODE_COLUMNS,
     COLUMNS,
     DATE_COLUMNS,
     DATETIME_COLUMNS,
@@ -31,6 +39,7 @@ from .columns import (
     GIFT_FLAGS,
     INTEGER_COLUMNS,
     LINE_COLUMNS,
+    MULTILINE_COLUMNS,
     ORDER_COLUMNS,
     REQUIRED,
     STOCK_COLUMNS,
@@ -51,6 +60,12 @@ DATETIME_FORMATS = [
     "%Y-%m-%d",
 ]
 DATE_FORMATS = ["%Y/%m/%d", "%Y-%m-%d"]
+PROGRESS_EVERY = 5000  # rows between progress reports while validating
+LINE_BATCH = 2000  # order lines per INSERT (a progress report after each)
+ATTEMPTS = 5  # tries of the insert transaction (see _retrying)
+# deadlock_detected, serialization_failure: PostgreSQL gave up on one of two transactions.
+RETRY_SQLSTATES = {"40P01", "40001"}
+ADVISORY_LOCK_CLASS = 0x4F52  # pg_advisory_xact_lock(class, shop id): one import per shop
 
 
 class ImportRefused(Exception):
@@ -71,6 +86,8 @@ class Summary:
     skipped_orders: list = field(default_factory=list)
     stock_changes: list = field(default_factory=list)
     unknown_codes: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)  # what was cleaned (invisible characters)
+    warning_count: int = 0
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -79,9 +96,11 @@ class Summary:
 # ---- decoding -------------------------------------------------------------------------------
 
 
-def decode(data: bytes) -> tuple[str, str]:
+def decode(data: bytes, *, controls: bool = True) -> tuple[str, str]:
     """The file's text and encoding: UTF-8 (with or without BOM) or cp932 (Windows Shift_JIS,
-    which also holds ①, 髙, ㈱ and ～). Refuses anything else, naming the line."""
+    which also holds ①, 髙, ㈱ and ～). Refuses anything else, naming the line. With
+    controls=False, control characters are left to the caller's cell rules (which also name
+    the column)."""
     if len(data) > settings.IMPORT_MAX_BYTES:
         raise ImportRefused(
             [
@@ -96,7 +115,7 @@ def decode(data: bytes) -> tuple[str, str]:
             text, encoding = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             text, encoding = _strict(data, "cp932", whole=data), "cp932"
-    bad = CONTROL.search(text)
+    bad = CONTROL.search(text) if controls else None
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
         raise ImportRefused(
@@ -153,29 +172,315 @@ def check_header(header: list[str], expected: list[str]) -> list[str]:
         )
     for i, (got, want) in enumerate(zip(header, expected, strict=False), start=1):
         if got != want:
-            errors.append(f"1行目(ヘッダー) {i}列目: 「{got}」は「{want}」の誤りです。")
+            errors.append(f"1行目(ヘッダー) {i}列目: 「{show(got)}」は「{want}」の誤りです。")
             if len(errors) >= 10:
                 break
     return errors
 
 
+# ---- cell rules -----------------------------------------------------------------------------
+#
+# Every value is cleaned and bounded here, the same way on SQLite and PostgreSQL, before
+# anything is saved (columns.py and the README list the bounds).
+
+
+def _char_class(codepoints) -> str:
+    """A regex character class body matching the given code points (as ranges)."""
+    ranges: list[list[int]] = []
+    for cp in sorted(codepoints):
+        if ranges and cp == ranges[-1][1] + 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+
+
+def _invisible_codepoints() -> set[int]:
+    # Every format character (Unicode category Cf: zero-width space and joiners, BOM, word
+    # joiner, soft hyphen, bidi embeddings, overrides and isolates, tag characters, ...), the
+    # combining grapheme joiner and the Hangul fillers: all of them display as nothing.
+    planes = (range(0x20000), range(0xE0000, 0xE1000))
+    found = {cp for plane in planes for cp in plane if unicodedata.category(chr(cp)) == "Cf"}
+    return found | {0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0}
+
+
+INVISIBLE = re.compile(f"[{_char_class(_invisible_codepoints())}]")
+# Line breaks and tabs: allowed only in the multi-line columns.
+BREAKS = re.compile("[\t\n\r\u2028\u2029]")
+# Spaces other than U+0020 (full-width space, no-break space, ...): refused inside codes.
+ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+# A control, invisible, line-break or tab character: the slow path of a record.
+SUSPECT = re.compile(f"{CONTROL.pattern}|{INVISIBLE.pattern}|{BREAKS.pattern}")
+# Only ASCII and full-width digits are digits (int() would also take '٣' or '໓'); full-width
+# digits, comma, minus, slash, colon and space are read as their ASCII forms.
+FULLWIDTH = str.maketrans("０１２３４５６７８９，－−／：　", "0123456789,--/: ")
+INTEGER = re.compile(r"-?[0-9]+")
+DATE_CHARS = re.compile(r"[0-9/: -]+")
+DATE_MIN = date.fromisoformat(columns.DATE_MIN)
+DATE_MAX = date.fromisoformat(columns.DATE_MAX)
+
+
+def show(value: str, limit: int = 30) -> str:
+    """A value as quoted in a message: shortened, control and invisible characters as
+    <U+XXXX> (a right-to-left override must not turn the message around)."""
+    short = value if len(value) <= limit else value[:limit] + "…"
+    return SUSPECT.sub(lambda m: f"<U+{ord(m.group()):04X}>", short)
+
+
+def _char_name(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip()
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_int(value: str) -> int | None:
+    """An integer in ASCII or full-width digits, thousands commas allowed; None otherwise.
+    More than 15 significant digits come back as ±10^16 (beyond every bound), never int()ed."""
+    text = value.translate(FULLWIDTH).replace(",", "")
+    if not INTEGER.fullmatch(text):
+        return None
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("-").lstrip("0") or "0"
+    return sign * (10**16 if len(digits) > 15 else int(digits))
+
+
+def _strptime(value: str, formats) -> datetime | None:
+    text = value.translate(FULLWIDTH)
+    if not DATE_CHARS.fullmatch(text):
+        return None
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
 @functools.lru_cache(maxsize=4096)
 def parse_datetime(value: str) -> datetime | None:
-    for fmt in DATETIME_FORMATS:
-        try:
-            return timezone.make_aware(datetime.strptime(value, fmt))
-        except ValueError:
-            continue
-    return None
+    """A naive datetime in one of DATETIME_FORMATS, or None."""
+    return _strptime(value, DATETIME_FORMATS)
 
 
-def parse_date(value: str):
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    return None
+@functools.lru_cache(maxsize=4096)
+def parse_date(value: str) -> date | None:
+    parsed = _strptime(value, DATE_FORMATS)
+    return parsed.date() if parsed else None
+
+
+@functools.lru_cache(maxsize=4096)
+def aware(value: str) -> datetime:
+    """The shop's local time of a 受注日時 already checked by RowRules."""
+    return timezone.make_aware(parse_datetime(value))
+
+
+@dataclass(frozen=True)
+class Number:
+    low: int
+    high: int
+
+
+class RowRules:
+    """How the cells of one CSV record are cleaned and checked.
+
+    check(row) -> (cells, problems, warnings): the cleaned cells (stripped; invisible characters
+    removed from free text; numbers canonical; dates with ASCII digits) and lists of
+    (column, message). A record with problems is refused; warnings tell what was removed.
+    The common record (no control, invisible, line-break or tab character, every cell short)
+    takes a fast path: one regex over the joined record and one max() of the lengths.
+    """
+
+    def __init__(
+        self, names, *, codes, multiline, limits, numbers, dates=(), datetimes=(), choices=()
+    ):
+        self.names = list(names)
+        index = {name: i for i, name in enumerate(self.names)}
+        self.codes = [index[n] for n in codes]
+        self.multiline = {index[n] for n in multiline}
+        self.limits = [(index[n], n, limit) for n, limit in limits.items()]
+        self.shortest = min(limit for _, _, limit in self.limits)
+        self.numbers = [(index[n], n, spec) for n, spec in numbers.items()]
+        self.dates = [(index[n], n) for n in dates]
+        self.datetimes = [(index[n], n) for n in datetimes]
+        # Where an invisible character is refused; elsewhere (free text) it is removed.
+        self.strict = {index[n] for n in [*codes, *numbers, *dates, *datetimes, *choices]}
+
+    def check(self, row: list[str]):
+        problems: list[tuple[str, str]] = []
+        warnings: list[tuple[str, str]] = []
+        refused: set[int] = set()  # cells with a problem already: no second message
+        if SUSPECT.search("".join(row)):
+            row = list(row)
+            for i, cell in enumerate(row):
+                if SUSPECT.search(cell):
+                    before = len(problems)
+                    row[i] = self._clean(i, cell, problems, warnings)
+                    if len(problems) > before:
+                        refused.add(i)
+        cells = [c.strip() for c in row]
+        if max(map(len, cells)) > self.shortest:
+            for i, name, limit in self.limits:
+                if len(cells[i]) > limit and i not in refused:
+                    refused.add(i)
+                    problems.append(
+                        (
+                            name,
+                            f"「{name}」が長すぎます({len(cells[i]):,} 文字)。"
+                            f"{limit:,} 文字以内で入力してください。",
+                        )
+                    )
+        for i in self.codes:
+            if i not in refused and not cells[i].isascii():
+                odd = ODD_SPACE.search(cells[i])
+                if odd:
+                    name = self.names[i]
+                    problems.append(
+                        (
+                            name,
+                            f"「{name}」に全角スペースなどの空白({_char_name(odd.group())})"
+                            "があります。削除してください。",
+                        )
+                    )
+        for i, name, spec in self.numbers:
+            if cells[i] and i not in refused:
+                self._number(cells, i, name, spec, problems)
+        for i, name in self.datetimes:
+            if cells[i] and i not in refused:
+                self._date(cells, i, name, parse_datetime, "日時", "yyyy/MM/dd HH:mm", problems)
+        for i, name in self.dates:
+            if cells[i] and i not in refused:
+                self._date(cells, i, name, parse_date, "日付", "yyyy/MM/dd", problems)
+        return cells, problems, warnings
+
+    def _clean(self, i, cell, problems, warnings) -> str:
+        name = self.names[i]
+        bad = CONTROL.search(cell)
+        if bad:
+            problems.append(
+                (
+                    name,
+                    f"文字化けまたは読み取れない文字(U+{ord(bad.group()):04X})が「{name}」に"
+                    "あります。Excel などで「CSV(コンマ区切り)」として保存し直してください。",
+                )
+            )
+            return cell
+        invisible = INVISIBLE.search(cell)
+        if invisible and i in self.strict:
+            problems.append(
+                (
+                    name,
+                    f"「{name}」に見えない文字({_char_name(invisible.group())})があります。"
+                    "見た目が同じでも別の値になってしまうため、削除してください。",
+                )
+            )
+            return cell
+        if invisible:
+            found = "、".join(sorted({f"U+{ord(c):04X}" for c in INVISIBLE.findall(cell)}))
+            cell = INVISIBLE.sub("", cell)
+            warnings.append((name, f"「{name}」の見えない文字({found})を取り除きました。"))
+        if i not in self.multiline and BREAKS.search(cell.strip()):
+            problems.append(
+                (name, f"「{name}」に改行またはタブがあります。1 行で入力してください。")
+            )
+        return cell
+
+    def _number(self, cells, i, name, spec: Number, problems) -> None:
+        value = cells[i]
+        number = parse_int(value)
+        if number is None or (spec.low >= 0 and number < 0):
+            if spec.low >= 0:
+                message = (
+                    f"「{name}」は {spec.low} 以上の整数で入力してください(「{show(value)}」)。"
+                )
+            else:
+                message = f"「{name}」は数字で入力してください(「{show(value)}」)。"
+        elif number == 0 and spec.low == 1:
+            message = f"「{name}」が 0 です。1 以上の整数で入力してください。"
+        elif not spec.low <= number <= spec.high:
+            message = (
+                f"「{name}」は {spec.low:,}〜{spec.high:,} の範囲で入力してください"
+                f"(「{show(value)}」)。"
+            )
+        else:
+            cells[i] = str(number)
+            return
+        problems.append((name, message))
+
+    def _date(self, cells, i, name, parse, what, form, problems) -> None:
+        value = cells[i]
+        parsed = parse(value)
+        if parsed is None:
+            problems.append(
+                (
+                    name,
+                    f"「{name}」の{what}「{show(value)}」を読み取れません。"
+                    f"{form} の形式で入力してください。",
+                )
+            )
+            return
+        day = parsed.date() if isinstance(parsed, datetime) else parsed
+        if not DATE_MIN <= day <= DATE_MAX:
+            problems.append(
+                (
+                    name,
+                    f"「{name}」の{what}「{show(value)}」は範囲外です。"
+                    f"{DATE_MIN:%Y/%m/%d}〜{DATE_MAX:%Y/%m/%d} の{what}を入力してください。",
+                )
+            )
+            return
+        cells[i] = value.translate(FULLWIDTH)
+
+
+@functools.cache
+def order_rules() -> RowRules:
+    amount = Number(-columns.AMOUNT_MAX, columns.AMOUNT_MAX)
+    return RowRules(
+        COLUMNS,
+        codes=CODE_COLUMNS,
+        multiline=MULTILINE_COLUMNS,
+        limits=columns.max_lengths(),
+        numbers={
+            **dict.fromkeys(INTEGER_COLUMNS, amount),
+            "数量": Number(1, columns.QUANTITY_MAX),
+        },
+        dates=DATE_COLUMNS,
+        datetimes=DATETIME_COLUMNS,
+        choices=CHOICE_COLUMNS,
+    )
+
+
+@functools.cache
+def stock_rules() -> RowRules:
+    return RowRules(
+        STOCK_COLUMNS,
+        codes=["商品コード"],
+        multiline=[],
+        limits=columns.stock_max_lengths(),
+        numbers={"想定在庫数": Number(0, columns.INTEGER_FIELD_MAX)},
+    )
+
+
+class Collector:
+    """Line-numbered messages: the first MAX_ERRORS kept, all of them counted."""
+
+    def __init__(self):
+        self.messages: list[str] = []
+        self.count = 0
+
+    def add(self, line, message) -> None:
+        self.count += 1
+        if len(self.messages) < MAX_ERRORS:
+            self.messages.append(f"{line}行目: {message}")
+
+    def listed(self, more="ほか {} 件のエラーがあります。") -> list[str]:
+        rest = self.count - len(self.messages)
+        return [*self.messages, more.format(rest)] if rest else list(self.messages)
+
+    def summary(self) -> dict:
+        """As the warnings of a Summary."""
+        return {"warnings": self.listed("ほか {} 件あります。"), "warning_count": self.count}
 
 
 # ---- orders ---------------------------------------------------------------------------------
@@ -235,12 +540,13 @@ class OrderHead(tuple):
     ordered_at = property(lambda self: self[1])
 
 
-def validate_orders(data: bytes, encoding: str, progress=None) -> tuple[dict, int]:
-    """Pass 1: every rule, every line. Returns {order number: OrderHead} and the row count."""
-    errors: list[str] = []
-    error_count = 0
+def validate_orders(data: bytes, encoding: str, progress=None) -> tuple[dict, int, Collector]:
+    """Pass 1: every rule, every line. Returns {order number: OrderHead}, the row count and
+    the warnings (invisible characters removed from free text)."""
+    errors, warnings = Collector(), Collector()
     heads: dict[str, OrderHead] = {}
     rows = 0
+    rules = order_rules()
     it = stream_records(data, encoding)
     try:
         _, header = next(it)
@@ -250,13 +556,12 @@ def validate_orders(data: bytes, encoding: str, progress=None) -> tuple[dict, in
     if header_errors:
         raise ImportRefused(header_errors)
 
-    def error(line, message):
-        nonlocal error_count
-        error_count += 1
-        if len(errors) < MAX_ERRORS:
-            errors.append(f"{line}行目: {message}")
-
-    i_qty, i_number = INDEX["数量"], INDEX["ショップ受注番号"]
+    i_number, i_device, i_gift = (
+        INDEX["ショップ受注番号"],
+        INDEX["デバイスタイプ"],
+        INDEX["ギフトフラグ"],
+    )
+    i_ordered_at = INDEX["受注日時"]
     for line, row in it:
         if not any(cell.strip() for cell in row):
             continue  # a blank line (for example at the end of the file)
@@ -268,93 +573,104 @@ def validate_orders(data: bytes, encoding: str, progress=None) -> tuple[dict, in
                     "ファイルを分けて取り込んでください。"
                 ]
             )
-        if progress and rows % 5000 == 0:
+        if progress and rows % PROGRESS_EVERY == 0:
             progress(rows // 2)
-        bad_char = CONTROL.search("".join(row))
-        if bad_char:
-            error(
-                line,
-                f"文字化けまたは読み取れない文字(U+{ord(bad_char.group()):04X})が"
-                "あります。Excel などで「CSV(コンマ区切り)」として保存し直してください。",
-            )
-            continue
         if len(row) != len(COLUMNS):
-            error(line, f"列数が {len(row)} です。{len(COLUMNS)} 列必要です。")
+            bad_char = CONTROL.search("".join(row))
+            if bad_char:
+                errors.add(
+                    line,
+                    f"文字化けまたは読み取れない文字(U+{ord(bad_char.group()):04X})が"
+                    "あります。Excel などで「CSV(コンマ区切り)」として保存し直してください。",
+                )
+            errors.add(line, f"列数が {len(row)} です。{len(COLUMNS)} 列必要です。")
             continue
-        cells = [c.strip() for c in row]
+        cells, problems, cleaned = rules.check(row)
+        for _, message in problems:
+            errors.add(line, message)
+        for _, message in cleaned:
+            warnings.add(line, message)
         for name in REQUIRED:
             if not cells[INDEX[name]]:
-                error(line, f"「{name}」が空です。")
-        for name in INTEGER_COLUMNS:
-            value = cells[INDEX[name]].replace(",", "")
-            if value and not re.fullmatch(r"-?\d+", value):
-                error(line, f"「{name}」は数字で入力してください(「{cells[INDEX[name]]}」)。")
-        qty = cells[i_qty]
-        if qty and not re.fullmatch(r"\d+", qty):
-            error(line, f"「数量」は 1 以上の整数で入力してください(「{qty}」)。")
-        elif qty and int(qty) == 0:
-            error(line, "「数量」が 0 です。1 以上の整数で入力してください。")
-        ordered_at = None
-        for name in DATETIME_COLUMNS:
-            value = cells[INDEX[name]]
-            if value:
-                ordered_at = parse_datetime(value)
-                if ordered_at is None:
-                    error(
-                        line,
-                        f"「{name}」の日時「{value}」を読み取れません。"
-                        "yyyy/MM/dd HH:mm の形式で入力してください。",
-                    )
-        for name in DATE_COLUMNS:
-            value = cells[INDEX[name]]
-            if value and parse_date(value) is None:
-                error(
-                    line,
-                    f"「{name}」の日付「{value}」を読み取れません。"
-                    "yyyy/MM/dd の形式で入力してください。",
-                )
-        device = cells[INDEX["デバイスタイプ"]]
+                errors.add(line, f"「{name}」が空です。")
+        device = cells[i_device]
         if device and device not in DEVICE_TYPES:
-            error(line, f"「デバイスタイプ」は P・S・M のいずれかです(「{device}」)。")
-        if cells[INDEX["ギフトフラグ"]] not in GIFT_FLAGS:
-            error(line, "「ギフトフラグ」は 0 か 1 で入力してください。")
+            errors.add(line, f"「デバイスタイプ」は P・S・M のいずれかです(「{show(device)}」)。")
+        if cells[i_gift] not in GIFT_FLAGS:
+            errors.add(line, "「ギフトフラグ」は 0 か 1 で入力してください。")
         number = cells[i_number]
-        if not number or ordered_at is None:
+        if problems or not number or not cells[i_ordered_at]:
             continue
+        ordered_at = aware(cells[i_ordered_at])
         head = heads.get(number)
         if head is None:
             heads[number] = OrderHead(line, ordered_at)
         elif head.ordered_at != ordered_at:
-            error(
+            errors.add(
                 line,
                 f"受注番号「{number}」の「受注日時」が {head.line_no}行目と違います。"
                 "同じ受注の行は同じ受注情報にしてください。",
             )
-    if error_count:
-        if error_count > len(errors):
-            errors.append(f"ほか {error_count - len(errors)} 件のエラーがあります。")
-        raise ImportRefused(errors, error_count)
+    if errors.count:
+        raise ImportRefused(errors.listed(), errors.count)
     if not heads:
         raise ImportRefused(["取り込む受注がありません(ヘッダー行だけのファイルです)。"])
-    return heads, rows
+    return heads, rows, warnings
 
 
 def import_orders(data: bytes, shop, *, job=None, progress=None) -> Summary:
     """Validate then import. Raises ImportRefused (nothing changed) on any bad input."""
     encoding = detect_encoding(data)
-    heads, rows = validate_orders(data, encoding, progress)
-    for attempt in range(3):
-        summary = Summary(encoding=encoding, rows=rows)
+    heads, rows, warnings = validate_orders(data, encoding, progress)
+
+    def attempt() -> Summary:
+        summary = Summary(encoding=encoding, rows=rows, **warnings.summary())
+        with transaction.atomic():
+            _lock_shop(shop)
+            _insert(data, encoding, heads, shop, summary, job, progress)
+        return summary
+
+    return _retrying(attempt)
+
+
+def _retrying(attempt):
+    """Run attempt() (one transaction) again when it lost a race with another import.
+
+    IntegrityError: another import inserted some of the same orders (or products) at the same
+    moment; the next try counts them as already there. Deadlock or serialization failure
+    (PostgreSQL): one of two transactions was cancelled; the next try runs after a short random
+    pause. Locks are taken in a fixed order (one import per shop, products by code), so these
+    are a safety net rather than the normal path."""
+    for n in range(1, ATTEMPTS + 1):
         try:
-            with transaction.atomic():
-                _insert(data, encoding, heads, shop, summary, job, progress)
-            return summary
-        except IntegrityError:
-            # Another import inserted some of these orders at the same moment: start again;
-            # this time they count as already imported.
-            if attempt == 2:
+            return attempt()
+        except (IntegrityError, OperationalError) as exc:
+            if n == ATTEMPTS or not _retryable(exc):
                 raise
+            if isinstance(exc, OperationalError):
+                clock.sleep(random.uniform(0.05, 0.2) * n)
     raise AssertionError("unreachable")
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.__cause__, "sqlstate", None) in RETRY_SQLSTATES
+
+
+def _lock_shop(shop) -> None:
+    """PostgreSQL: one order import per shop at a time, for the rest of the transaction.
+
+    Two imports of the same orders would otherwise insert them in each one's file order and
+    could wait on each other (a deadlock). Sorting 100,000 orders would need them all in memory;
+    this one lock gives every import of a shop the same order: wait, then see what the other
+    one committed as already imported. SQLite has one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)",
+                [ADVISORY_LOCK_CLASS, shop.pk % 2**31],
+            )
 
 
 def _chunks(items, size=900):
@@ -377,7 +693,9 @@ def _insert(data, encoding, heads, shop, summary, job, progress):
     pending_orders: list[Order] = []
     pending_lines: list[tuple[str, OrderLine]] = []
     quantities: dict[str, int] = defaultdict(int)
+    rules = order_rules()
     i_number, i_code, i_qty = INDEX["ショップ受注番号"], INDEX["商品コード"], INDEX["数量"]
+    i_name, i_customer, i_total = INDEX["商品名"], INDEX["注文者名"], INDEX["請求金額"]
     order_fields = [(n, INDEX[n]) for n in ORDER_COLUMNS]
     line_fields = [(n, INDEX[n]) for n in LINE_COLUMNS]
 
@@ -389,6 +707,8 @@ def _insert(data, encoding, heads, shop, summary, job, progress):
         pending_orders.clear()
 
     def flush_lines():
+        if not pending_lines:
+            return
         flush_orders()  # lines need their orders' ids
         objs = []
         for number, line in pending_lines:
@@ -405,25 +725,25 @@ def _insert(data, encoding, heads, shop, summary, job, progress):
     for line, row in it:
         if not any(cell.strip() for cell in row):
             continue
-        number = row[i_number].strip()
+        cells = rules.check(row)[0]  # the same cleaning as in pass 1 (which found no error)
+        number = cells[i_number]
         if number in existing:
             continue
         if number not in order_ids and heads[number].line_no == line:
-            cells = [c.strip() for c in row]
-            total = cells[INDEX["請求金額"]].replace(",", "")
+            total = cells[i_total]
             pending_orders.append(
                 Order(
                     shop=shop,
                     order_number=number,
                     ordered_at=heads[number].ordered_at,
-                    customer_name=cells[INDEX["注文者名"]],
+                    customer_name=cells[i_customer],
                     total=int(total) if total else None,
                     columns={n: cells[i] for n, i in order_fields if cells[i]},
                     import_job=job,
                 )
             )
             order_ids[number] = 0  # reserved; the real id comes with the flush
-        code, qty = row[i_code].strip(), int(row[i_qty].strip())
+        code, qty = cells[i_code], int(cells[i_qty])
         quantities[code] += qty
         pending_lines.append(
             (
@@ -431,27 +751,37 @@ def _insert(data, encoding, heads, shop, summary, job, progress):
                 OrderLine(
                     line_no=line,
                     product_code=code,
-                    product_name=row[INDEX["商品名"]].strip(),
+                    product_name=cells[i_name],
                     quantity=qty,
-                    columns={n: row[i].strip() for n, i in line_fields if row[i].strip()},
+                    columns={n: cells[i] for n, i in line_fields if cells[i]},
                 ),
             )
         )
-        if len(pending_lines) >= 2000:
+        if len(pending_lines) >= LINE_BATCH:
             flush_lines()
     flush_lines()
-    # Lower expected stock of registered products; unknown codes are only reported.
+    # Lower expected stock of registered products, in code order (so two imports lock them in
+    # the same order); unknown codes are only reported.
     products = {}
     for chunk in _chunks(quantities):
         products.update(Product.objects.filter(code__in=chunk).in_bulk(field_name="code"))
+    low = columns.INTEGER_FIELD_MIN
     for code, qty in sorted(quantities.items()):
         product = products.get(code)
         if product is None:
             summary.unknown_codes[code] = qty
             continue
-        Product.objects.filter(pk=product.pk).update(
+        # Refused (and everything rolled back) rather than overflowing the column.
+        updated = Product.objects.filter(pk=product.pk, expected_stock__gte=low + qty).update(
             expected_stock=F("expected_stock") - qty, updated_at=timezone.now()
         )
+        if not updated:
+            raise ImportRefused(
+                [
+                    f"商品コード「{code}」: 想定在庫数 {product.expected_stock:,} から数量の合計 "
+                    f"{qty:,} を引くと下限({low:,})を下回ります。「数量」を確認してください。"
+                ]
+            )
         summary.stock_changes.append({"code": code, "name": product.name, "quantity": qty})
     if summary.stock_changes:
         after = {}
@@ -469,7 +799,7 @@ def _insert(data, encoding, heads, shop, summary, job, progress):
 
 def import_stock(data: bytes) -> Summary:
     """商品コード, 商品名, 想定在庫数: register products or set their expected stock."""
-    text, encoding = decode(data)
+    text, encoding = decode(data, controls=False)  # RowRules names the column
     it = records(text)
     try:
         _, header = next(it)
@@ -478,49 +808,65 @@ def import_stock(data: bytes) -> Summary:
     header_errors = check_header(header, STOCK_COLUMNS)
     if header_errors:
         raise ImportRefused(header_errors)
-    errors, seen, rows = [], {}, {}
+    rules = stock_rules()
+    errors, warnings = Collector(), Collector()
+    seen, rows = {}, {}
     for line, row in it:
         if not any(c.strip() for c in row):
             continue
-        if len(row) != 3:
-            errors.append(f"{line}行目: 列数が {len(row)} です。3 列必要です。")
+        if len(row) != len(STOCK_COLUMNS):
+            errors.add(line, f"列数が {len(row)} です。{len(STOCK_COLUMNS)} 列必要です。")
             continue
-        code, name, stock = (c.strip() for c in row)
+        (code, name, stock), problems, cleaned = rules.check(row)
+        for _, message in problems:
+            errors.add(line, message)
+        for _, message in cleaned:
+            warnings.add(line, message)
         if not code:
-            errors.append(f"{line}行目: 「商品コード」が空です。")
+            errors.add(line, "「商品コード」が空です。")
         elif code in seen:
-            errors.append(f"{line}行目: 商品コード「{code}」が {seen[code]}行目と重複しています。")
-        if not re.fullmatch(r"\d+", stock.replace(",", "")):
-            errors.append(
-                f"{line}行目: 「想定在庫数」は 0 以上の整数で入力してください(「{stock}」)。"
-            )
+            errors.add(line, f"商品コード「{show(code)}」が {seen[code]}行目と重複しています。")
+        if not stock and not any(n == "想定在庫数" for n, _ in problems):
+            errors.add(line, "「想定在庫数」は 0 以上の整数で入力してください(「」)。")
         if code and code not in seen:
             seen[code] = line
-            rows[code] = (
-                name,
-                int(stock.replace(",", "")) if stock.replace(",", "").isdigit() else 0,
-            )
-        if len(errors) >= MAX_ERRORS:
-            break
-    if errors:
-        raise ImportRefused(errors)
+            if not problems and stock:
+                rows[code] = (name, int(stock))
+    if errors.count:
+        raise ImportRefused(errors.listed(), errors.count)
     if not rows:
         raise ImportRefused(["取り込む商品がありません(ヘッダー行だけのファイルです)。"])
-    summary = Summary(encoding=encoding, rows=len(rows))
-    with transaction.atomic():
-        existing = {}
-        for chunk in _chunks(rows):
-            existing.update(Product.objects.filter(code__in=chunk).in_bulk(field_name="code"))
-        new, changed = [], []
-        for code, (name, stock) in rows.items():
-            product = existing.get(code)
-            if product is None:
-                new.append(Product(code=code, name=name, expected_stock=stock))
-            else:
-                product.name, product.expected_stock = name or product.name, stock
-                changed.append(product)
-        Product.objects.bulk_create(new, batch_size=2000)
-        Product.objects.bulk_update(changed, ["name", "expected_stock"], batch_size=500)
+
+    def attempt() -> Summary:
+        summary = Summary(encoding=encoding, rows=len(rows), **warnings.summary())
+        with transaction.atomic():
+            _save_stock(rows, summary)
+        return summary
+
+    return _retrying(attempt)
+
+
+def _save_stock(rows: dict, summary: Summary) -> None:
+    """Products locked, updated and created in code order (the order the order import uses)."""
+    codes = sorted(rows)
+    existing = {}
+    for chunk in _chunks(codes):
+        existing.update(
+            {
+                p.code: p
+                for p in Product.objects.filter(code__in=chunk).order_by("code").select_for_update()
+            }
+        )
+    new, changed = [], []
+    for code in codes:
+        name, stock = rows[code]
+        product = existing.get(code)
+        if product is None:
+            new.append(Product(code=code, name=name, expected_stock=stock))
+        else:
+            product.name, product.expected_stock = name or product.name, stock
+            changed.append(product)
+    Product.objects.bulk_update(changed, ["name", "expected_stock"], batch_size=500)
+    Product.objects.bulk_create(new, batch_size=2000)
     summary.orders = len(new)  # products created
     summary.lines = len(changed)  # products updated
-    return summary

@@ -4,6 +4,7 @@ import csv
 import io
 import zipfile
 
+from . import columns
 from .columns import COLUMNS, DATE_COLUMNS, DATETIME_COLUMNS, INTEGER_COLUMNS, REQUIRED
 
 SAMPLE_ROWS = [
@@ -80,6 +81,23 @@ def to_csv(rows, encoding="cp932") -> bytes:
     return out.getvalue().encode(encoding)
 
 
+def bound(name: str) -> str:
+    """The column's bound as the guide states it (the importer's rules, columns.py)."""
+    if name == "数量":
+        return f"(1~{columns.QUANTITY_MAX:,})"
+    if name in INTEGER_COLUMNS:
+        return f"(-{columns.AMOUNT_MAX:,}~{columns.AMOUNT_MAX:,})"
+    if name == "デバイスタイプ":
+        return "(P・S・M)"
+    if name == "ギフトフラグ":
+        return "(0・1)"
+    if name in DATE_COLUMNS or name in DATETIME_COLUMNS:
+        return f"({columns.DATE_MIN.replace('-', '/')}~{columns.DATE_MAX.replace('-', '/')})"
+    limit = columns.max_lengths()[name]
+    breaks = "、改行可" if name in columns.MULTILINE_COLUMNS else ""
+    return f"({limit:,}文字まで{breaks})"
+
+
 def guide() -> str:
     lines = [
         "TEMPOSTAR形式受注CSV(その他モール) 項目説明",
@@ -93,6 +111,8 @@ def guide() -> str:
         "・商品コードが登録済みの商品は、想定在庫数から数量が差し引かれます。",
         "・取り込み済みのショップ受注番号の受注はスキップされます(同じファイルを2回取り込んでも変わりません)。",
         "・1件でも誤りがあるとファイル全体を取り込みません(行番号と列名を表示します)。",
+        "・商品コードとショップ受注番号に見えない文字(ゼロ幅スペースなど)や全角スペースは"
+        "使えません。その他の項目の見えない文字は取り除いて取り込みます。",
         "",
         "列番号 列名 必須 形式",
     ]
@@ -106,7 +126,7 @@ def guide() -> str:
             if name in INTEGER_COLUMNS or name == "数量"
             else "文字列"
         )
-        lines.append(f"{i:>2} {name} {'必須' if name in REQUIRED else '-'} {kind}")
+        lines.append(f"{i:>2} {name} {'必須' if name in REQUIRED else '-'} {kind}{bound(name)}")
     return "\r\n".join(lines) + "\r\n"
 
 

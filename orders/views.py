@@ -52,6 +52,11 @@ class ImportJobView(PermissionRequiredMixin, DetailView):
     template_name = "orders/import_job.html"
     context_object_name = "job"
 
+    def get_object(self, queryset=None):
+        job = super().get_object(queryset)
+        job.progress = jobs.live_progress(job)  # a running import reports outside the database
+        return job
+
     def get_template_names(self):
         # htmx asks for the live part of the page (a partial) while the import runs.
         if self.request.htmx:

@@ -43,3 +43,5 @@ class Command(BaseCommand):
             )
         for code, qty in s.unknown_codes.items():
             self.stdout.write(f"未登録の商品コード {code} x {qty}(在庫変更なし)")
+        for warning in s.warnings:
+            self.stdout.write(f"注意: {warning}")

@@ -23,3 +23,5 @@ class Command(BaseCommand):
                 self.stderr.write(error)
             raise CommandError("取り込みませんでした(何も保存していません)。") from None
         self.stdout.write(f"商品を {s.orders} 件登録、{s.lines} 件更新しました。")
+        for warning in s.warnings:
+            self.stdout.write(f"注意: {warning}")
