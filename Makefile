@@ -18,14 +18,11 @@ venv: $(STAMP)
 .env:
 	cp .env.example .env
 
-# Links in e-mails and the OAuth callback follow the port unless SITE_URL is set.
-SITE_URL ?= http://127.0.0.1:$(PORT)
-
 run: $(STAMP) .env
 	$(BIN)/python scripts/dev_keys.py
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_demo_users
-	PORT=$(PORT) SITE_URL=$(SITE_URL) bash scripts/run.sh
+	PORT=$(PORT) bash scripts/run.sh
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

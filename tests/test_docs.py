@@ -1,0 +1,64 @@
+"""The documentation stays true to the code: the generated malls table, links, settings."""
+
+import re
+from pathlib import Path
+
+from connectors.base import registry
+from connectors.docs import BEGIN, END, malls_table
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+# [text](target) of Markdown; images too. Targets with a scheme or a bare #anchor are skipped.
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+
+
+def markdown_files() -> list[Path]:
+    return [README, *sorted(DOCS.glob("*.md"))]
+
+
+def test_malls_table_matches_the_registry():
+    text = (DOCS / "malls.md").read_text(encoding="utf-8")
+    assert BEGIN in text and END in text, f"docs/malls.md lacks the {BEGIN} ... {END} markers"
+    pasted = text[text.index(BEGIN) : text.index(END) + len(END)]
+    assert pasted == malls_table(), (
+        "The malls table in docs/malls.md differs from the connectors. Run "
+        "`python manage.py malls_table` and paste its output between the markers."
+    )
+
+
+def test_readme_is_small():
+    size = README.stat().st_size
+    assert size < 15_000, f"README.md is {size} bytes: move details to docs/ (limit 15,000)"
+
+
+def test_every_relative_link_points_at_a_file():
+    broken = []
+    for path in markdown_files():
+        text = path.read_text(encoding="utf-8")
+        # Code blocks and inline code hold examples, not links.
+        text = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+        text = re.sub(r"`[^`\n]*`", "", text)
+        for target in LINK.findall(text):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("#"):
+                continue
+            file_part = target.split("#", 1)[0]
+            if not (path.parent / file_part).resolve().is_file():
+                broken.append(f"{path.relative_to(ROOT)}: {target}")
+    assert not broken, "Links to missing files:\n" + "\n".join(broken)
+
+
+def test_every_connector_setting_is_documented():
+    documented = (DOCS / "configuration.md").read_text(encoding="utf-8") + (
+        DOCS / "malls.md"
+    ).read_text(encoding="utf-8")
+    names = set()
+    for connector in registry.all():
+        names.update(endpoint.setting for endpoint in connector.endpoints())
+        for provider in connector.providers():
+            names.update(provider.setting_names())
+    missing = sorted(n for n in names if not re.search(rf"\b{re.escape(n)}\b", documented))
+    assert not missing, (
+        f"Settings declared by connectors but not in docs/configuration.md or docs/malls.md: "
+        f"{', '.join(missing)}"
+    )
