@@ -9,6 +9,7 @@ declares (see `Registry.validate`).
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -27,6 +28,10 @@ class Connector:
     summary: what the console links with this mall, for the picker's card.
     help_url: the mall's own page on linking with outside tools.
     sources: the public documentation the connector follows.
+    closed_on / closed_source: the day the mall ended its service and the public page that
+        says so. A closed mall stays registrable (old shops keep their data), and the picker
+        and the shop's page say サービス終了 with that date and source. Declare it only with a
+        source; both or neither.
     """
 
     code: str = ""
@@ -38,6 +43,8 @@ class Connector:
     summary: Any = ""
     help_url: str = ""
     sources: tuple[str, ...] = ()
+    closed_on: date | None = None
+    closed_source: str = ""
     sections: tuple = ()  # connectors.sections.Section instances, in the manual's order
 
     @classmethod
@@ -103,6 +110,12 @@ class Registry:
         problems = []
         if not CODE_RE.match(cls.code):
             problems.append(f"code {cls.code!r} must be lower-case letters, digits and _")
+        if bool(cls.closed_on) != bool(cls.closed_source):
+            problems.append("closed_on and closed_source go together")
+        elif cls.closed_on and not isinstance(cls.closed_on, date):
+            problems.append("closed_on must be a date")
+        elif cls.closed_source and not cls.closed_source.startswith("https://"):
+            problems.append("closed_source must be an https:// page")
         keys = [s.key for s in cls.sections]
         if len(keys) != len(set(keys)):
             problems.append(f"two sections share a key: {keys}")

@@ -20,6 +20,8 @@ def first_line(*texts) -> str:
 
 
 def lifetime_text(lifetime) -> str:
+    if lifetime is None:
+        return "not published: the expiry date is entered"
     if callable(lifetime) and not isinstance(lifetime, timedelta):
         return first_line(lifetime.__doc__)
     if isinstance(lifetime, timedelta):

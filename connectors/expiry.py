@@ -34,18 +34,21 @@ class Expiry:
     """A credential of a section that expires.
 
     The expiry is, in order of preference: a date fetched from the mall (`fetched_from`, a
-    stored value written by a connection test or the token endpoint), or the issue date
-    (`issued_from`: a date the user enters, or the time of an OAuth sign-in) plus the lifetime.
+    stored value written by a connection test or the token endpoint), the expiry date the
+    user entered (`expires_from`, a date field: for a credential whose lifetime the mall does
+    not publish), or the issue date (`issued_from`: a date the user enters, or the time of an
+    OAuth sign-in) plus the lifetime (None: no lifetime is known).
     Tracked only while `requires` (a secret or value of the section) is set.
     """
 
     credential: str
     label: Any
-    lifetime: Any  # timedelta or relativedelta, or callable(values) -> one of those
+    lifetime: Any  # timedelta or relativedelta, or callable(values) -> one of those, or None
     requires: str
     issued_from: str = ""
     fetched_from: str = ""
     renew: Any = ""  # the renewal steps, for the page and the reminder e-mail
+    expires_from: str = ""
 
     def expires_at(self, values: dict, has_secret) -> tuple[Any, Any, str] | None:
         """(expires_at, issued_at, source) or None when not tracked. Datetimes are aware."""
@@ -57,7 +60,10 @@ class Expiry:
             if len(str(values[self.fetched_from])) <= 10:  # a date: works through that day
                 fetched = fetched + timedelta(days=1)
             return fetched, issued, "fetched"
-        if issued is None:
+        if self.expires_from and values.get(self.expires_from):
+            # A date entered by the user: the credential works through that day.
+            return parse_moment(values[self.expires_from]) + timedelta(days=1), issued, "entered"
+        if issued is None or self.lifetime is None:
             return None
         lifetime = self.lifetime(values) if callable(self.lifetime) else self.lifetime
         source = "entered" if self.issued_from.endswith("_on") else "computed"

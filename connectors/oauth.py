@@ -61,6 +61,9 @@ class OAuthProvider:
     pkce: bool = False
     # How the client authenticates at the token endpoint (RFC 6749 section 2.3.1).
     client_auth: str = "client_secret_basic"
+    # Send the scope with a refresh (RFC 6749 section 6 makes it optional; eBay's SDKs send
+    # it, Login with Amazon says not to).
+    scope_on_refresh: bool = False
     sources: tuple = ()  # the provider's documentation this follows
     extra_settings: tuple = field(default=())  # further settings it reads (documented)
 
@@ -117,11 +120,13 @@ class OAuthProvider:
         """What goes in redirect_uri: the console's callback URL (eBay: its RuName)."""
         return callback_url
 
-    def session(self, callback_url: str | None = None, **kwargs) -> OAuth2Session:
+    def session(
+        self, callback_url: str | None = None, *, with_scope: bool = True, **kwargs
+    ) -> OAuth2Session:
         client = OAuth2Session(
             self.client_id,
             self.client_secret,
-            scope=self.scopes or None,
+            scope=(self.scopes or None) if with_scope else None,
             redirect_uri=self.redirect_uri(callback_url) if callback_url else None,
             code_challenge_method="S256" if self.pkce else None,
             token_endpoint_auth_method=self.client_auth,
@@ -159,7 +164,7 @@ class OAuthProvider:
         return TokenError(error, status, description=description)
 
     def refresh(self, refresh_token: str, *, timeout: float, callback_url: str = "") -> dict:
-        client = self.session()
+        client = self.session(with_scope=self.scope_on_refresh)
         return self._token_call(
             client,
             lambda **kw: client.refresh_token(

@@ -51,6 +51,7 @@ class Status:
     value: str
     mono: bool = False
     forget: str = ""  # name of the state an administrator may forget ("" = none)
+    warning: bool = False  # something the administrator should check (shown as such)
 
 
 class Section:
@@ -178,6 +179,8 @@ class Section:
                 continue
             if e.fetched_from:
                 values.pop(e.fetched_from, None)
+            if e.expires_from and e.expires_from not in entered:
+                values.pop(e.expires_from, None)  # the old credential's expiry date
             if self.has_field(e.issued_from) and e.issued_from not in entered:
                 values[e.issued_from] = today.isoformat()
 
@@ -198,7 +201,7 @@ class Section:
             problems.append(f"{self.key}: two fields share a name: {names}")
         own = set(names) | set(self.stored_values) | set(self.stored_secrets)
         for e in self.expiries:
-            for attr in ("requires", "issued_from", "fetched_from"):
+            for attr in ("requires", "issued_from", "fetched_from", "expires_from"):
                 name = getattr(e, attr)
                 if name and name not in own:
                     problems.append(
@@ -545,6 +548,14 @@ class OAuthGrant(Section):
         values, secrets = self.token_values(body, timezone.now())
         values.pop("authorized_at")  # a refresh is not a new sign-in: the grant's age stays
         return CheckResult.ok("token refreshed", store=values, store_secrets=secrets)
+
+    @staticmethod
+    def keeping(refreshed: CheckResult, result: CheckResult) -> CheckResult:
+        """The result of a call made after a refresh, still storing what the refresh issued
+        (a provider that rotates refresh tokens has already retired the old one)."""
+        result.store = {**refreshed.store, **result.store}
+        result.store_secrets = {**refreshed.store_secrets, **result.store_secrets}
+        return result
 
 
 class NoOutsideCheck(Section):

@@ -240,8 +240,10 @@ def refresh_due_tokens(now=None) -> dict:
                 timeout=settings.CONNECTION_CHECK_TIMEOUT,
                 callback_url=callback_url(),
             )
+            # A refreshed token is kept even when the call made after the refresh failed: some
+            # providers retire the old refresh token at once (BASE).
+            store.save_learnt(shop.pk, section, result.store, result.store_secrets)
             if result.status == CheckResult.ok().status:
-                store.save_learnt(shop.pk, section, result.store, result.store_secrets)
                 report["refreshed"] += 1
             else:
                 report["failed"] += 1

@@ -100,15 +100,6 @@ def test_overridden_ftp_host_is_refused_before_connecting(settings, ftp_root):
     assert "内部" in check.message
 
 
-def test_makeshop_host_is_guarded(settings):
-    settings.CONNECTION_GUARD_ALLOW_LOOPBACK = False
-    shop = make_shop(
-        "makeshop", {"makeshop_api.host": "localhost"}, {"makeshop_api.auth_code": "ms-code-1"}
-    )
-    check = run(shop, "makeshop_api")
-    assert check.code == "refused_host"
-
-
 # ---- FTP --------------------------------------------------------------------------------
 
 

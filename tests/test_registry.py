@@ -9,7 +9,7 @@ EXPECTED = {
     "au_pay_market": "au PAY マーケット",
     "amazon": "Amazon",
     "ponparemall": "ポンパレモール",
-    "yahoo_auction": "ヤフオク!",
+    "yahoo_auction": "Yahoo!オークション(旧ヤフオク!)",
     "shoplist": "SHOPLIST",
     "gurunavi": "ぐるなび食市場",
     "qoo10": "Qoo10",

@@ -1,8 +1,29 @@
-"""au PAY マーケット (formerly Wowma!): shop manager FTP and the shop API."""
+"""au PAY マーケット (formerly Wowma!): shop manager FTP and the shop API.
 
+The shop API's specification (Wow!manager_API利用説明書.pdf) is handed to registered shops
+only; what follows is SECONDARY (public clients that cite it, and tool vendors' manuals):
+- Base https://api.manager.wowma.jp/wmshopapi/, `Authorization: Bearer <API key>`; the
+  caller's IP address must be registered with the key in Wow!manager (各種お申し込み > API利用
+  申請 > 接続元IPアドレス); the key lives 90 days from its issue.
+- searchStocks: GET /wmshopapi/searchStocks?shopId=&totalCount=&startCount= (startCount is
+  1-based, totalCount at most 500; every client sends both, so the test server requires
+  both).
+- Every answer is HTTP 200 XML; an error is <response><result><status>1</status><error>
+  <code>..</code><message>..</message></error></result></response> (<error> inside
+  <result>). The only code seen in public is CME0022 (a wrong shopId). The codes for "IP not
+  registered", "wrong key" and "expired key" are NOT public: the check reads the message
+  (an IP address named in it means the IP is not registered) and the stored issue date (a
+  key past 90 days is expired) instead of guessing codes. The local test server's codes are
+  placeholders, named as such.
+- FTP host csv.manager.wowma.jp with passive mode off: from the TEMPOSTAR manual, not
+  verified on au PAY マーケット's own pages.
+"""
+
+import re
 from datetime import timedelta
 from xml.etree import ElementTree
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
@@ -16,13 +37,21 @@ from connectors.transports import http
 WOWMA_API = Endpoint(
     "WOWMA_API_BASE", "https://api.manager.wowma.jp/wmshopapi", "au PAY マーケット shop API"
 )
+IP_MESSAGE = re.compile(r"\bIP\b|IPアドレス|ip ?address", re.IGNORECASE)
+EXPIRED_MESSAGE = re.compile(r"expired|有効期限", re.IGNORECASE)
 
 
 class WowmaApi(Section):
     """Shop API: Bearer API key on a read-only stock search; the answer is XML."""
 
-    check_does = "A read-only stock search (searchStocks) with the API key."
-    check_cannot = "Whether the order API is enabled for the key."
+    check_does = (
+        "A read-only stock search (searchStocks, startCount 1, totalCount 1) with the API key; "
+        "reads the status and error inside <result>."
+    )
+    check_cannot = (
+        "Whether the order API is enabled for the key; an error's exact cause when its "
+        "message does not name it (the mall's error codes are not public)."
+    )
 
     endpoints = (WOWMA_API,)
 
@@ -33,28 +62,34 @@ class WowmaApi(Section):
         response = http.request(
             "GET",
             WOWMA_API.join("searchStocks"),
-            params={"shopId": shop_id, "totalCount": 1},
+            params={"shopId": shop_id, "totalCount": 1, "startCount": 1},
             headers={"Authorization": f"Bearer {api_key}"},
             timeout=ctx.timeout,
         )
-        text = response.text or ""
-        expired = "expired" in text.lower() or "有効期限" in text
-        if response.status_code in (401, 403):
-            return CheckResult.fail(
-                "key_expired" if expired else "auth_failed",
-                f"shop API: HTTP {response.status_code}",
-            )
-        if response.status_code != 200:
-            return CheckResult.fail("unexpected", f"shop API: HTTP {response.status_code}")
         try:
             root = ElementTree.fromstring(response.content)
         except ElementTree.ParseError:
-            return CheckResult.fail("unexpected", "shop API: the answer is not XML")
-        status = root.findtext(".//result/status")
-        if status == "0":
-            return CheckResult.ok("shop API answered status 0")
-        code = root.findtext(".//error/code") or "?"
-        return CheckResult.fail("key_expired" if expired else "auth_failed", f"shop API: {code}")
+            root = None
+        status = root.findtext("./result/status") if root is not None else None
+        if response.status_code == 200 and status == "0":
+            return CheckResult.ok("searchStocks answered status 0")
+        code = (root.findtext("./result/error/code") if root is not None else None) or "?"
+        message = (root.findtext("./result/error/message") if root is not None else None) or ""
+        detail = f"searchStocks: HTTP {response.status_code} status {status} {code}".strip()
+        if root is None and response.status_code not in (401, 403):
+            return CheckResult.fail("unexpected", f"{detail}: the answer is not XML")
+        text = message or response.text[:300]
+        if IP_MESSAGE.search(text):
+            return CheckResult.fail("ip_not_registered", f"{detail} {message[:120]}".strip())
+        if EXPIRED_MESSAGE.search(text) or self._past_expiry(ctx):
+            return CheckResult.fail("key_expired", f"{detail} {message[:120]}".strip())
+        if response.status_code in (200, 401, 403):
+            return CheckResult.fail("auth_failed", f"{detail} {message[:120]}".strip())
+        return CheckResult.fail("unexpected", detail)
+
+    def _past_expiry(self, ctx) -> bool:
+        known = self.expiry("api_key").expires_at(ctx.values, lambda name: True)
+        return bool(known and known[0] <= timezone.now())
 
 
 # http://www.dena-ec.com/user/1234567 -> 1234567 (the member number)
@@ -67,6 +102,7 @@ class AuPayMarket(Connector):
     label = "au PAY マーケット"
     imports_order_mail = True
     order = 30
+    sources = ("https://alishoppe-members.pages.dev/aupay/API申請方法.html",)
     description = _("Formerly Wowma!. Links with the shop manager (FTP, API key).")
     sections = (
         FileTransfer(

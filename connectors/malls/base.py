@@ -28,6 +28,7 @@ from connectors.fields import ORDER, PRODUCT, STOCK
 from connectors.oauth import OAuthProvider, TokenError
 from connectors.sections import OAuthGrant, SenderMail
 from connectors.transports import http
+from connectors.transports.http import HttpFailure
 
 REFRESH_LIFETIME = timedelta(days=30)
 API = Endpoint("BASE_API_BASE", "https://api.thebase.in", "BASE API")
@@ -38,7 +39,7 @@ class BaseProvider(OAuthProvider):
     for an expired or unknown refresh token."""
 
     def refresh(self, refresh_token: str, *, timeout: float, callback_url: str = "") -> dict:
-        client = self.session(callback_url)
+        client = self.session(callback_url, with_scope=self.scope_on_refresh)
         return self._token_call(
             client,
             lambda **kw: client.refresh_token(
@@ -89,12 +90,15 @@ class BaseApi(OAuthGrant):
         result = self.refresh_grant(ctx)
         if result.status != "success":
             return result
-        response = http.request(
-            "GET",
-            API.join("/1/users/me"),
-            headers={"Authorization": f"Bearer {result.store_secrets['access_token']}"},
-            timeout=ctx.timeout,
-        )
+        try:
+            response = http.request(
+                "GET",
+                API.join("/1/users/me"),
+                headers={"Authorization": f"Bearer {result.store_secrets['access_token']}"},
+                timeout=ctx.timeout,
+            )
+        except HttpFailure as failure:  # the refresh retired the old refresh token: keep it
+            return self.keeping(result, failure.result)
         if response.status_code != 200:
             return CheckResult.fail(
                 "auth_failed" if response.status_code in (400, 401) else "unexpected",

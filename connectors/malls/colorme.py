@@ -1,4 +1,16 @@
-"""カラーミーショップ: the shop API, authorized through Color Me's OAuth (tokens never expire)."""
+"""カラーミーショップ: the shop API, authorized through Color Me's OAuth (tokens never expire).
+
+Source: the official client's README, github.com/pepabo/colormeshop-ruby (generated from
+https://api.shop-pro.jp/v1/swagger.json; the same text is on shop-pro.jp/?mode=api_started):
+- GET https://api.shop-pro.jp/oauth/authorize with client_id, redirect_uri, response_type=code
+  and scope (read_products write_products ...); the code lives 10 minutes, once.
+- POST https://api.shop-pro.jp/oauth/token with client_id, client_secret, code, grant_type=
+  authorization_code and redirect_uri in the form body (the README's curl -d example).
+- The answer has no expires_in and no refresh_token: "アクセストークンに有効期限はありません".
+- GET https://api.shop-pro.jp/v1/shop.json with a Bearer token reads the shop; errors are
+  {"errors": [{"code", "message", "status"}]}. The status and body for a revoked token are
+  not documented (401 assumed).
+"""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +28,8 @@ COLORME = OAuthProvider(
     authorize_url="https://api.shop-pro.jp/oauth/authorize",
     token_url="https://api.shop-pro.jp/oauth/token",
     scope="read_products write_products",
+    client_auth="client_secret_post",
+    sources=("https://github.com/pepabo/colormeshop-ruby",),
 )
 COLORME_API = Endpoint("COLORME_API_BASE", "https://api.shop-pro.jp", "カラーミーショップ API")
 
@@ -38,8 +52,8 @@ class ColormeApi(OAuthGrant):
             timeout=ctx.timeout,
             headers={"Authorization": f"Bearer {token}"},
         )
-        if response.status_code == 401:
-            return CheckResult.fail("auth_failed", "shop API: HTTP 401")
+        if response.status_code in (401, 403):
+            return CheckResult.fail("auth_failed", f"shop API: HTTP {response.status_code}")
         if response.status_code != 200:
             return CheckResult.fail("unexpected", f"shop API: HTTP {response.status_code}")
         return CheckResult.ok("shop API answered")
@@ -51,6 +65,7 @@ class Colorme(Connector):
     label = "カラーミーショップ"
     imports_order_mail = True
     order = 130
+    sources = COLORME.sources
     sections = (
         ColormeApi(
             "colorme_api",

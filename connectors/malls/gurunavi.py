@@ -1,4 +1,8 @@
-"""ぐるなび食市場: only the sender e-mail."""
+"""ぐるなび食市場: only the sender e-mail.
+
+Whether ぐるなび食市場 still operates could not be verified from public sources here: no
+closure is declared (closed_on) until a source for the date is found.
+"""
 
 from connectors.base import Connector, register
 from connectors.sections import SenderMail

@@ -1,4 +1,10 @@
-"""ポンパレモール: the shop manager's login (認証実行)."""
+"""ポンパレモール: the shop manager's login (認証実行).
+
+Whether ポンパレモール still operates could not be verified from public sources here (only its
+2013 launch and the 2017 end of the separate coupon site ポンパレ were found): no closure is
+declared (closed_on) until a source for the date is found. The shop manager's 認証実行 has no
+public API, so nothing is tested from outside.
+"""
 
 from django.utils.translation import gettext_lazy as _
 

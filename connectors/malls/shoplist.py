@@ -1,4 +1,9 @@
-"""SHOPLIST: FTP upload and the SHOPLIST shop code."""
+"""SHOPLIST: FTP upload and the SHOPLIST shop code.
+
+SHOPLIST still operates (CROSS MALL's current CSV manual lists it,
+https://support.crossmall.jp/hc/ja/articles/360040567853: SECONDARY). The FTP host
+ftp.shop-list.com is the TEMPOSTAR manual's; it could not be verified in public sources.
+"""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +18,7 @@ class Shoplist(Connector):
     label = "SHOPLIST"
     imports_order_mail = True
     order = 70
+    sources = ("https://support.crossmall.jp/hc/ja/articles/360040567853",)
     sections = (
         FileTransfer(
             host="ftp.shop-list.com",

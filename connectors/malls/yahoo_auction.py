@@ -1,4 +1,10 @@
-"""ヤフオク!: the auction API (ticket and encryption keys) and the image upload API sign-in."""
+"""Yahoo!オークション (旧ヤフオク!): the auction API (ticket and encryption keys) and the image
+upload API sign-in.
+
+ヤフオク! has been called Yahoo!オークション again since 2023-11-01 (LY Corporation:
+https://www.lycorp.co.jp/ja/story/20231130/auctions.html, "11月1日、「ヤフオク!」が「Yahoo!オーク
+ション」に名称を変更しました。", read through an archive copy). The code yahoo_auction stays.
+"""
 
 from datetime import timedelta
 
@@ -13,7 +19,8 @@ from connectors.sections import OAuthGrant, Section, SenderMail, required_when
 @register
 class YahooAuction(Connector):
     code = "yahoo_auction"
-    label = "ヤフオク!"
+    label = "Yahoo!オークション(旧ヤフオク!)"
+    sources = ("https://www.lycorp.co.jp/ja/story/20231130/auctions.html",)
     imports_order_mail = False
     order = 60
     sections = (

@@ -2,10 +2,17 @@
 
 Mall API base URLs are settings (pinned hosts). A user-entered host goes through the guard and
 the request is sent to the checked address, with the original name kept for Host and TLS.
+
+A credential never belongs in a URL, but one documented protocol puts one there (RMS's
+license management API takes `?licenseKey=`): urllib3 logs every request line at DEBUG, query
+string included and percent-encoded past the log masking, so its loggers here never see a
+query string (`QueryHidingFilter`).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -13,6 +20,39 @@ from requests.adapters import HTTPAdapter
 
 from ..checks import CheckResult
 from .guard import checked_address
+
+QUERY = re.compile(r"\?[^\s\"')]*")
+HIDDEN_QUERY = "?[query hidden]"
+URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.poolmanager")
+
+
+class QueryHidingFilter(logging.Filter):
+    """Drops the query string of every URL in a urllib3 log line (its arguments included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "?" in record.msg:
+            record.msg = QUERY.sub(HIDDEN_QUERY, record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                QUERY.sub(HIDDEN_QUERY, a) if isinstance(a, str) else _hide(a) for a in record.args
+            )
+        elif isinstance(record.args, dict):
+            record.args = {k: _hide(v) for k, v in record.args.items()}
+        return True
+
+
+def _hide(value):
+    if isinstance(value, str):
+        return QUERY.sub(HIDDEN_QUERY, value)
+    text = repr(value)
+    return QUERY.sub(HIDDEN_QUERY, text) if "?" in text else value
+
+
+_FILTER = QueryHidingFilter()
+for _name in URLLIB3_LOGGERS:
+    _logger = logging.getLogger(_name)
+    if _FILTER not in _logger.filters:
+        _logger.addFilter(_FILTER)
 
 
 class _PinnedAddressAdapter(HTTPAdapter):

@@ -176,3 +176,16 @@ def test_a_wrong_client_secret_is_the_consoles_problem(base, settings):
     base.refresh_tokens.add("base-refresh-live")
     check = run(signed_in_shop("base-refresh-live"), "base_api")
     assert (check.status, check.code) == ("failed", "client_rejected")
+
+
+def test_a_timeout_after_the_refresh_still_keeps_the_new_refresh_token(base):
+    # BASE retires a refresh token when it issues the next: losing the new one would end
+    # the sign-in, so a slow users/me must not take it down with it.
+    from tests.servers import slow
+
+    base.routes[("GET", "/1/users/me")] = slow(3, base.users_me)  # the timeout is 2 s
+    base.refresh_tokens.add("base-refresh-live")
+    shop = signed_in_shop("base-refresh-live")
+    check = run(shop, "base_api")
+    assert (check.status, check.code) == ("failed", "timeout")
+    assert shop.get_secrets()["base_api.refresh_token"] == "base-refresh-1"

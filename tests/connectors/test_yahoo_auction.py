@@ -1,4 +1,4 @@
-"""ヤフオク!: data."""
+"""Yahoo!オークション(旧ヤフオク!): data."""
 
 DATA = {
     "url": "https://auctions.yahoo.co.jp/seller/savaway",
