@@ -236,3 +236,24 @@ def test_a_change_whose_history_cannot_be_written_saves_nothing(admin_client, mo
         admin_client.post(reverse("shops:edit", args=[shop.code]), edit)
     monkeypatch.undo()
     assert snapshot() == before  # the shop, its secrets, its expiries: all as they were
+
+
+@pytest.mark.parametrize("target", ["orders", "stock"])
+def test_the_upload_views_still_check_the_csrf_token(operator, other_shop, target):
+    """Their CSRF check runs inside the view, after the upload limit is in place."""
+    url = (
+        reverse("orders:import", args=[other_shop.code])
+        if target == "orders"
+        else reverse("orders:stock_import")
+    )
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator)
+    csv = "商品コード,商品名,想定在庫数\nSAVA-1,さば缶,5\n".encode()
+    refused = client.post(url, {"file": SimpleUploadedFile("a.csv", csv, "text/csv")})
+    assert refused.status_code == 403 and not ImportJob.objects.exists()
+    client.get(reverse("orders:import", args=[other_shop.code]))  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    accepted = client.post(
+        url, {"file": SimpleUploadedFile("a.csv", csv, "text/csv"), "csrfmiddlewaretoken": token}
+    )
+    assert accepted.status_code == 302 and ImportJob.objects.count() == 1
