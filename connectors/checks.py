@@ -35,6 +35,10 @@ MESSAGES = {
     "redirected": _("The server redirected the request elsewhere; the settings look wrong."),
     "unexpected": _("The server gave an unexpected answer."),
     "decrypt_failed": _("The stored credentials cannot be decrypted with the configured keys."),
+    "invalid_characters": _(
+        "A stored key, token or this console's client secret holds characters that cannot be "
+        "sent (such as full-width characters): enter the value again."
+    ),
     "not_found": _("The mall says there is no such shop: check the shop's ID or domain."),
     "client_not_configured": _(
         "This console has no client ID or secret for this mall's sign-in yet: an "
@@ -110,7 +114,7 @@ class CheckContext:
 def from_exception(exc: BaseException) -> CheckResult:
     """Map a network error to a result. The detail names the error, never a credential."""
     if isinstance(exc, GuardRefused):
-        return CheckResult.fail("refused_host", f"{exc.host} -> {exc.address}: {exc.reason}")
+        return CheckResult.fail("refused_host", str(exc))  # names no resolved address
     if isinstance(exc, ssl.SSLCertVerificationError | ssl.CertificateError):
         return CheckResult.fail("cert_error", str(exc))
     if isinstance(exc, TimeoutError | socket.timeout):

@@ -8,24 +8,41 @@ from typing import Any
 
 from django.utils import timezone
 
+# Moments an expiry may be computed from or land on. Wider than what a form accepts
+# (connectors.fields.DATE_MIN..DATE_MAX), narrow enough that adding a lifetime never overflows
+# and that no timestamp before year 1 (which PostgreSQL stores as BC and psycopg cannot read
+# back) is ever written. A stored value outside it counts as absent: never a crash.
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)
+
+
+def _in_range(moment: datetime) -> bool:
+    return EARLIEST <= moment.date() <= LATEST
+
 
 def parse_moment(value) -> datetime | None:
-    """An aware datetime from what a section stores: a datetime, a date or ISO text."""
+    """An aware datetime from what a section stores: a datetime, a date or ISO text.
+
+    None for an empty, unreadable or out-of-range value (EARLIEST..LATEST)."""
     if not value:
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime.combine(value, time.min)
-    else:
-        text = str(value)
-        parsed = (
-            datetime.fromisoformat(text)
-            if "T" in text or " " in text
-            else datetime.combine(date.fromisoformat(text[:10]), time.min)
-        )
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
+    try:
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, date):
+            parsed = datetime.combine(value, time.min)
+        else:
+            text = str(value)
+            parsed = (
+                datetime.fromisoformat(text)
+                if "T" in text or " " in text
+                else datetime.combine(date.fromisoformat(text[:10]), time.min)
+            )
+        if not _in_range(parsed):
+            return None
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+    except (ValueError, TypeError, OverflowError):
+        return None
     return parsed
 
 
@@ -55,8 +72,8 @@ class Expiry:
         if not (values.get(self.requires) or has_secret(self.requires)):
             return None
         issued = parse_moment(values.get(self.issued_from)) if self.issued_from else None
-        if self.fetched_from and values.get(self.fetched_from):
-            fetched = parse_moment(values[self.fetched_from])
+        fetched = parse_moment(values.get(self.fetched_from)) if self.fetched_from else None
+        if fetched is not None:
             if len(str(values[self.fetched_from])) <= 10:  # a date: works through that day
                 fetched = fetched + timedelta(days=1)
             return fetched, issued, "fetched"
@@ -67,4 +84,10 @@ class Expiry:
             return None
         lifetime = self.lifetime(values) if callable(self.lifetime) else self.lifetime
         source = "entered" if self.issued_from.endswith("_on") else "computed"
-        return issued + lifetime, issued, source
+        try:
+            expires = issued + lifetime
+        except (OverflowError, ValueError):
+            return None
+        if not _in_range(expires):
+            return None
+        return expires, issued, source

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -72,6 +74,153 @@ def store_id(pattern: str, prefix: str = "") -> Derive:
     return Derive(pattern, prefix)
 
 
+# ---- hostile input: what every typed value goes through ---------------------------------------
+#
+# Bounds (docs/hostile-input.md): single-line values hold no control character (C0, C1, DEL,
+# U+2028/U+2029); invisible characters (Unicode category Cf: zero-width spaces and joiners,
+# BOM, bidi controls, soft hyphen; and the Hangul fillers) are removed with a warning; numbers
+# are ASCII or full-width digits only; dates lie within DATE_MIN..DATE_MAX.
+
+DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)
+INT_MAX = 2_147_483_647  # a signed 32-bit column holds it on every database
+MULTILINE_CONTROLS = frozenset("\r\n")
+_EXTRA_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0")  # Hangul fillers (category Lo)
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
+_NUMBER_RE = re.compile(r"[+-]?[0-9]{1,18}")
+
+
+def is_control(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
+
+
+def is_invisible(char: str) -> bool:
+    return unicodedata.category(char) == "Cf" or char in _EXTRA_INVISIBLE
+
+
+def control_error(label) -> ValidationError:
+    return ValidationError(
+        _('"%(field)s" cannot contain control characters such as line breaks or tabs.'),
+        code="control_characters",
+        params={"field": label},
+    )
+
+
+def invisible_error(label) -> ValidationError:
+    return ValidationError(
+        _(
+            '"%(field)s" contains invisible characters (zero-width spaces, BOM, direction '
+            "marks). Remove them and enter the value again."
+        ),
+        code="invisible_characters",
+        params={"field": label},
+    )
+
+
+def invisible_warning(label) -> str:
+    return str(
+        _(
+            "Invisible characters (zero-width spaces, BOM, direction marks) were removed "
+            'from "%(field)s". Check the value.'
+        )
+    ) % {"field": label}
+
+
+def clean_text(value: str, label, *, multiline: bool = False) -> tuple[str, bool]:
+    """(value without invisible characters, whether any were removed).
+
+    Raises ValidationError naming the field when the value holds a control character
+    (a multi-line value may hold line breaks)."""
+    removed = False
+    kept = []
+    for char in value:
+        if is_invisible(char):
+            removed = True
+        elif is_control(char) and not (multiline and char in MULTILINE_CONTROLS):
+            raise control_error(label)
+        else:
+            kept.append(char)
+    return ("".join(kept) if removed else value), removed
+
+
+def check_text(value: str, label, *, multiline: bool = False) -> None:
+    """Refuse (not strip) control and invisible characters: for values that arrive already
+    cleaned, or through a boundary that cannot warn."""
+    for char in value:
+        if is_invisible(char):
+            raise invisible_error(label)
+        if is_control(char) and not (multiline and char in MULTILINE_CONTROLS):
+            raise control_error(label)
+
+
+def length_error(label, limit: int, length: int) -> ValidationError:
+    return ValidationError(
+        _('"%(field)s" can be at most %(limit)d characters (it has %(length)d).'),
+        code="max_length",
+        params={"field": label, "limit": limit, "length": length},
+    )
+
+
+def parse_number(value, label, *, min_value: int, max_value: int) -> int:
+    """An int from what a person typed: ASCII or full-width digits with an optional sign
+    (other scripts' digits are not digits here), within min_value..max_value."""
+    if isinstance(value, bool):
+        raise number_error(label)
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip().strip("\u3000").translate(_FULLWIDTH_DIGITS)
+        if not _NUMBER_RE.fullmatch(text):
+            if re.fullmatch(r"[+-]?[0-9]+", text):  # too many digits: out of range anyway
+                raise range_error(label, min_value, max_value)
+            raise number_error(label)
+        number = int(text)
+    if not min_value <= number <= max_value:
+        raise range_error(label, min_value, max_value)
+    return number
+
+
+def number_error(label) -> ValidationError:
+    return ValidationError(
+        _('Enter "%(field)s" as a whole number in digits (0-9).'),
+        code="invalid",
+        params={"field": label},
+    )
+
+
+def range_error(label, min_value: int, max_value: int) -> ValidationError:
+    return ValidationError(
+        _('Enter "%(field)s" as a number from %(min)s to %(max)s.'),
+        code="range",
+        params={"field": label, "min": _grouped(min_value), "max": _grouped(max_value)},
+    )
+
+
+def _grouped(number: int) -> str:
+    return f"{number:,}" if abs(number) >= 100_000 else str(number)
+
+
+def date_error(label) -> ValidationError:
+    return ValidationError(
+        _('Enter "%(field)s" as a date from %(min)s to %(max)s, such as 2025-08-30.'),
+        code="date_range",
+        params={"field": label, "min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()},
+    )
+
+
+def check_date(value, label) -> date:
+    """The date of `value` (a date or ISO text) if it lies within DATE_MIN..DATE_MAX."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value)[:10])
+        except ValueError:
+            raise date_error(label) from None
+    if not DATE_MIN <= value <= DATE_MAX:
+        raise date_error(label)
+    return value
+
+
 def validate_host(value: str) -> None:
     try:
         ipaddress.ip_address(value)
@@ -119,6 +268,8 @@ class Field:
     pattern: str = ""  # extra regex the value must match
     pattern_message: Any = ""
     placeholder: str = ""
+    min_value: int | None = None  # INT and PORT: bounds (defaults: 0..INT_MAX, 1..65535)
+    max_value: int | None = None
 
     @property
     def secret(self) -> bool:
@@ -134,15 +285,38 @@ class Field:
             and self.kind not in (BOOL, DATE)
         )
 
+    @property
+    def multiline(self) -> bool:
+        return self.kind == KEY_PEM
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """(min, max) of a number field."""
+        low, high = (1, 65535) if self.kind == PORT else (0, INT_MAX)
+        return (
+            low if self.min_value is None else self.min_value,
+            high if self.max_value is None else self.max_value,
+        )
+
     def validate(self, value) -> None:
+        """Every boundary (form, API, file) checks a value with this, once it is cleaned:
+        no control or invisible character, a length within max_length, numbers and dates
+        within their bounds, then the kind's own rules."""
         if value in (None, ""):
             return
+        if isinstance(value, str) and self.kind not in (INT, PORT, DATE):
+            check_text(value, self.label, multiline=self.multiline)
+            if len(value) > self.max_length:
+                raise length_error(self.label, self.max_length, len(value))
+        if self.kind in (INT, PORT):
+            low, high = self.bounds
+            parse_number(value, self.label, min_value=low, max_value=high)
+        elif self.kind == DATE:
+            check_date(value, self.label)
         if self.kind == EMAIL:
             validate_email(value)
         elif self.kind == HOST:
             validate_host(value)
-        elif self.kind == PORT:
-            validate_port(value)
         elif self.kind == KEY_PEM:
             validate_pem_public_key(value)
         if self.pattern and isinstance(value, str) and not re.fullmatch(self.pattern, value):

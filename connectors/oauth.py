@@ -10,6 +10,7 @@ URL) says so by overriding one method; the views know nothing of it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -19,13 +20,25 @@ from authlib.integrations.requests_client import OAuth2Session
 
 from .checks import CheckResult
 from .conf import Endpoint, setting
-from .transports.http import HttpFailure, map_request_exception
+from .transports.http import HttpFailure, map_request_exception, unsendable
+
+# An RFC 6749 error code (section 5.2) as providers send them: a short snake_case word.
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,59}(?![A-Za-z0-9+/=])")
+
+
+def error_code(error) -> str:
+    """The error code of a token endpoint's answer, never its free text: a server that
+    echoes the request (its Authorization header, its body) must not get the client's
+    credentials or a token into a stored check detail."""
+    match = _ERROR_CODE.match(str(error or "").strip())
+    return match.group(0) if match else "unrecognised_error"
 
 
 class TokenError(Exception):
     """The token endpoint refused: `error` is the RFC 6749 error code, `status` the HTTP one.
 
-    The message is safe to store and show: it never holds a token or a client secret.
+    The message is safe to store and show: it never holds a token or a client secret (the
+    error is reduced to a code; the description is kept apart and never shown).
     """
 
     def __init__(
@@ -35,7 +48,7 @@ class TokenError(Exception):
         result: CheckResult | None = None,
         description: str = "",
     ):
-        self.error, self.status = str(error or "unknown")[:60], status
+        self.error, self.status = error_code(error or "unknown"), status
         self.result, self.description = result, str(description or "")[:200]
         super().__init__(f"token endpoint: {self.error}" + (f" (HTTP {status})" if status else ""))
 
@@ -199,11 +212,16 @@ class OAuthProvider:
             if isinstance(exc, requests.exceptions.HTTPError):
                 raise TokenError(f"http_{status}", status) from None
             raise TokenError("network", status, map_request_exception(exc)) from None
+        except UnicodeEncodeError:
+            # authlib sends client_secret_basic as Latin-1: a client ID or secret (or a token
+            # in a header) with other characters cannot be sent at all.
+            raise TokenError("invalid_characters", None, unsendable("token request")) from None
         except ValueError:  # not a JSON object
             raise TokenError("not_json", seen.get("status")) from None
         except Exception as exc:  # noqa: BLE001 - authlib's OAuthError and relatives
             raise self.token_error(
-                getattr(exc, "error", type(exc).__name__),
+                getattr(exc, "error", None)
+                or re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower(),
                 seen.get("status"),
                 getattr(exc, "description", ""),
             ) from None

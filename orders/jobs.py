@@ -28,23 +28,38 @@ MISSING = "アップロードされたファイルが見つかりません。"
 INTERRUPTED = "取り込みが中断されました。何も保存されていません。もう一度取り込んでください。"
 
 
+class UploadTooLarge(Exception):
+    """The upload is larger than IMPORT_MAX_BYTES; nothing was stored."""
+
+
 def create_job(kind: str, upload, *, shop=None, user=None) -> ImportJob:
+    """Store the upload under var/imports and make its job. An upload over IMPORT_MAX_BYTES
+    raises UploadTooLarge before a byte is written (the views refuse it earlier still)."""
+    limit = settings.IMPORT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise UploadTooLarge(upload.size)
     folder = settings.VAR_DIR / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.csv"
     size = 0
-    with open(path, "wb") as out:
-        for chunk in upload.chunks():
-            size += len(chunk)
-            out.write(chunk)
-    return ImportJob.objects.create(
-        kind=kind,
-        shop=shop,
-        filename=upload.name[:255],
-        path=str(path),
-        size=size,
-        created_by=user if user and user.pk else None,
-    )
+    try:
+        with open(path, "wb") as out:
+            for chunk in upload.chunks():
+                size += len(chunk)
+                if size > limit:  # a size that was not declared
+                    raise UploadTooLarge(size)
+                out.write(chunk)
+        return ImportJob.objects.create(
+            kind=kind,
+            shop=shop,
+            filename=upload.name[:255],
+            path=str(path),
+            size=size,
+            created_by=user if user and user.pk else None,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)  # the customers' data stays nowhere
+        raise
 
 
 def progress_file(job_id: int) -> Path:

@@ -1,15 +1,20 @@
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, FormView, ListView, UpdateView
 
+from shops.forms import NumberField, StrictTextField
 from shops.models import Shop
 
 from . import jobs, tasks
@@ -21,7 +26,72 @@ class UploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV file"))
 
 
-class OrderImportView(PermissionRequiredMixin, FormView):
+# ---- upload size: refused before the body is stored ------------------------------------------
+
+# Room for the multipart framing and the CSRF field around a file of IMPORT_MAX_BYTES.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+class SizeLimitHandler(FileUploadHandler):
+    """First of the request's upload handlers: stops reading the body once a file passes
+    IMPORT_MAX_BYTES, so what follows is never received nor stored (the handlers after it
+    discard what they had)."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.limit, self.exceeded = settings.IMPORT_MAX_BYTES, False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+class UploadLimitMixin:
+    """Refuses an upload larger than IMPORT_MAX_BYTES before its body is read: by the
+    request's Content-Length, then (for what the header did not show) by SizeLimitHandler
+    while the body streams. The CSRF check reads the body, so it runs after the handler is in
+    place (csrf_exempt outside, csrf_protect inside, as Django's upload-handler docs show)."""
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # CsrfViewMiddleware would read the body before the view could limit it.
+        return csrf_exempt(super().as_view(**initkwargs))
+
+    def dispatch(self, request, *args, **kwargs):
+        self.size_limit = SizeLimitHandler(request)
+        if request.method == "POST":
+            if not self.has_permission():
+                return self.handle_no_permission()
+            try:
+                declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                declared = 0
+            if declared > settings.IMPORT_MAX_BYTES + MULTIPART_OVERHEAD:
+                return self.too_large(kwargs)
+            request.upload_handlers.insert(0, self.size_limit)
+        response = csrf_protect(super().dispatch)(request, *args, **kwargs)
+        if self.size_limit.exceeded and response.status_code != 403:
+            return self.too_large(kwargs)
+        return response
+
+    def too_large(self, kwargs):
+        messages.error(
+            self.request,
+            _(
+                "The file is too large: the limit is %(limit)s bytes. Nothing was imported; "
+                "split the file and import the parts."
+            )
+            % {"limit": f"{settings.IMPORT_MAX_BYTES:,}"},
+        )
+        return redirect(self.after_refusal(kwargs))
+
+
+class OrderImportView(UploadLimitMixin, PermissionRequiredMixin, FormView):
     """受注CSV取込 for a shop whose connector takes orders by CSV (その他)."""
 
     permission_required = "orders.add_order"
@@ -35,11 +105,19 @@ class OrderImportView(PermissionRequiredMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
-        job = jobs.create_job(
-            ImportJob.ORDERS, form.cleaned_data["file"], shop=self.shop, user=self.request.user
-        )
+        if self.size_limit.exceeded:
+            return self.form_invalid(form)  # dispatch answers with the limit
+        try:
+            job = jobs.create_job(
+                ImportJob.ORDERS, form.cleaned_data["file"], shop=self.shop, user=self.request.user
+            )
+        except jobs.UploadTooLarge:
+            return self.too_large(self.kwargs)
         tasks.start(job)
         return redirect("orders:job", pk=job.pk)
+
+    def after_refusal(self, kwargs) -> str:
+        return reverse("orders:import", args=[kwargs["code"]])
 
     def get_context_data(self, **kwargs):
         recent = self.shop.import_jobs.filter(kind=ImportJob.ORDERS)[:10]
@@ -64,7 +142,10 @@ class ImportJobView(PermissionRequiredMixin, DetailView):
         return [self.template_name]
 
 
-class TemplateDownloadView(View):
+class TemplateDownloadView(PermissionRequiredMixin, View):
+    # The template describes the order CSV: for whoever may see orders, not any signed-in user.
+    permission_required = "orders.view_order"
+
     def get(self, request):
         response = HttpResponse(template_zip(), content_type="application/zip")
         response["Content-Disposition"] = (
@@ -94,9 +175,22 @@ class ProductListView(PermissionRequiredMixin, ListView):
 
 
 class ProductForm(forms.ModelForm):
+    # Bounds that every database's integer column holds, the same on SQLite and PostgreSQL.
+    STOCK_MIN, STOCK_MAX = -999_999_999, 999_999_999
+
+    expected_stock = NumberField(
+        label=capfirst(Product._meta.get_field("expected_stock").verbose_name),
+        help_text=Product._meta.get_field("expected_stock").help_text,
+        min_value=STOCK_MIN,
+        max_value=STOCK_MAX,
+        initial=0,
+    )
+
     class Meta:
         model = Product
         fields = ["code", "name", "expected_stock"]
+        # A code with an invisible character would be another product: refused, not kept.
+        field_classes = {"code": StrictTextField, "name": StrictTextField}
 
 
 class ProductCreateView(PermissionRequiredMixin, FormView):
@@ -121,14 +215,22 @@ class ProductUpdateView(PermissionRequiredMixin, UpdateView):
         return reverse("orders:products")
 
 
-class StockImportView(PermissionRequiredMixin, View):
+class StockImportView(UploadLimitMixin, PermissionRequiredMixin, View):
     permission_required = "orders.change_product"
+
+    def after_refusal(self, kwargs) -> str:
+        return reverse("orders:products")
 
     def post(self, request):
         form = UploadForm(request.POST, request.FILES)
+        if self.size_limit.exceeded:
+            return redirect("orders:products")  # dispatch answers with the limit
         if not form.is_valid():
             messages.error(request, _("Choose a CSV file."))
             return redirect("orders:products")
-        job = jobs.create_job(ImportJob.STOCK, form.cleaned_data["file"], user=request.user)
+        try:
+            job = jobs.create_job(ImportJob.STOCK, form.cleaned_data["file"], user=request.user)
+        except jobs.UploadTooLarge:
+            return self.too_large(self.kwargs)
         tasks.start(job)
         return redirect("orders:job", pk=job.pk)

@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -49,8 +50,14 @@ def create_check(shop: Shop, section_key: str, user=None) -> ConnectionCheck:
     if not section.testable:
         raise LookupError(section_key)
     with transaction.atomic():
-        # Lock the shop row so two requests for the same shop are decided one after the other.
-        Shop.objects.select_for_update().filter(pk=shop.pk).first()
+        # Lock the user's row, then the shop's, so that two requests of one user, or for one
+        # shop, are decided one after the other: the counts below then see every check the
+        # other request created (SQLite takes its write lock when the transaction begins).
+        if user is not None and user.pk:
+            get_user_model().objects.select_for_update().filter(pk=user.pk).values_list(
+                "pk"
+            ).first()
+        Shop.objects.select_for_update().filter(pk=shop.pk).values_list("pk").first()
         now = timezone.now()
         interval = timedelta(seconds=settings.CHECK_SHOP_INTERVAL)
         last = (

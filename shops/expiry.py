@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import registry
+from connectors.expiry import EARLIEST, LATEST
 
 from .models import CredentialExpiry, Shop
 
@@ -29,10 +31,29 @@ def expected_expiries(shop: Shop) -> dict[tuple[str, str], tuple]:
     return found
 
 
+# Rows outside these moments were written before the bounds existed (a year-1 issue date is
+# stored by PostgreSQL as a BC timestamp that psycopg cannot read back): readers skip them
+# in SQL, without loading them, and the next write of the shop deletes them.
+_LOW = datetime.combine(EARLIEST, time.min, tzinfo=UTC)
+_HIGH = datetime.combine(LATEST, time.max, tzinfo=UTC)
+_OUT_OF_RANGE = (
+    Q(expires_at__lt=_LOW)
+    | Q(expires_at__gt=_HIGH)
+    | Q(issued_at__lt=_LOW)
+    | Q(issued_at__gt=_HIGH)
+)
+
+
+def readable(queryset):
+    """CredentialExpiry rows that can be read back on every database."""
+    return queryset.exclude(_OUT_OF_RANGE)
+
+
 def sync_expiries(shop: Shop) -> None:
     """Insert, update or delete the shop's expiry rows to match its credentials."""
     wanted = expected_expiries(shop)
     with transaction.atomic(savepoint=False):  # no savepoint when nested: all or nothing
+        shop.expiries.filter(_OUT_OF_RANGE).delete()
         existing = {(e.section, e.credential): e for e in shop.expiries.all()}
         for key, row in existing.items():
             if key not in wanted:

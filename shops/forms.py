@@ -25,43 +25,143 @@ http_url = URLValidator(
 COMMON_FIELDS = list(Shop.COMMON_FIELDS)
 
 
+# ---- typed values: every text a person sends goes through these fields --------------------
+
+
+class GuardedMixin:
+    """Before the field's own parsing: a control character is refused and invisible
+    characters are removed (the form warns), with messages naming the field; after it, the
+    length is checked against max_length (the database column's) with the same kind of
+    message. A disabled field shows its stored value and checks nothing."""
+
+    multiline = False
+    strip_invisible = True  # False: refuse them instead (a code that identifies something)
+    invisible_removed = False
+
+    def to_python(self, value):
+        if isinstance(value, str) and not self.disabled:
+            if self.strip_invisible:
+                value, self.invisible_removed = F.clean_text(
+                    value, self.label, multiline=self.multiline
+                )
+            else:
+                F.check_text(value, self.label, multiline=self.multiline)
+        value = super().to_python(value)
+        limit = getattr(self, "max_length", None)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            raise F.length_error(self.label, limit, len(value))
+        return value
+
+
+class TextField(GuardedMixin, forms.CharField):
+    pass
+
+
+class StrictTextField(GuardedMixin, forms.CharField):
+    strip_invisible = False
+
+
+class MultilineTextField(GuardedMixin, forms.CharField):
+    multiline = True
+
+
+class URLTextField(GuardedMixin, forms.URLField):
+    pass
+
+
+class EmailTextField(GuardedMixin, forms.EmailField):
+    pass
+
+
+class ChoiceTextField(GuardedMixin, forms.ChoiceField):
+    pass
+
+
+class TypedChoiceTextField(GuardedMixin, forms.TypedChoiceField):
+    pass
+
+
+class NumberField(GuardedMixin, forms.Field):
+    """A whole number typed with ASCII or full-width digits (no other script's digits),
+    within bounds that every database's column holds."""
+
+    widget = forms.TextInput(attrs={"inputmode": "numeric"})
+
+    def __init__(self, *, min_value: int, max_value: int, **kwargs):
+        self.min_value, self.max_value = min_value, max_value
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in (None, ""):
+            return None
+        if self.disabled:
+            return value
+        return F.parse_number(value, self.label, min_value=self.min_value, max_value=self.max_value)
+
+
+class BoundedDateField(GuardedMixin, forms.DateField):
+    """A date within connectors.fields.DATE_MIN..DATE_MAX, refused before anything is saved."""
+
+    def __init__(self, **kwargs):
+        attrs = {"type": "date", "min": F.DATE_MIN.isoformat(), "max": F.DATE_MAX.isoformat()}
+        super().__init__(widget=forms.DateInput(attrs=attrs, format="%Y-%m-%d"), **kwargs)
+
+    def to_python(self, value):
+        try:
+            value = super().to_python(value)
+        except ValidationError as exc:
+            if exc.code != "invalid":
+                raise
+            raise F.date_error(self.label) from None
+        if value is not None and not self.disabled:
+            F.check_date(value, self.label)
+        return value
+
+
 def _formfield(db_field, **kwargs):
     if isinstance(db_field, models.URLField):
         # "www.example.jp/shop/" becomes "https://www.example.jp/shop/" (Django 6 default).
         kwargs["assume_scheme"] = "https"
+        kwargs["form_class"] = URLTextField
+    elif isinstance(db_field, models.CharField) and db_field.choices:
+        kwargs["choices_form_class"] = TypedChoiceTextField
+    elif isinstance(db_field, models.CharField):
+        kwargs["form_class"] = TextField
     return db_field.formfield(**kwargs)
 
 
 def _form_field_for(spec: F.Field) -> forms.Field:
     common = {"label": spec.label, "help_text": spec.help, "required": False}
     if spec.kind == F.SECRET:
-        return forms.CharField(
+        return TextField(
             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
             max_length=spec.max_length,
             **common,
         )
     if spec.kind == F.BOOL:
-        return forms.TypedChoiceField(
+        return TypedChoiceTextField(
             choices=[("1", _("Use")), ("0", _("Do not use"))],
             coerce=lambda v: v == "1",
             widget=forms.RadioSelect,
             **common,
         )
     if spec.kind == F.CHOICE:
-        return forms.ChoiceField(choices=spec.choices, **common)
+        return ChoiceTextField(choices=spec.choices, **common)
     if spec.kind in (F.INT, F.PORT):
-        return forms.IntegerField(**common)
+        low, high = spec.bounds
+        return NumberField(min_value=low, max_value=high, **common)
     if spec.kind == F.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return BoundedDateField(**common)
     if spec.kind == F.EMAIL:
-        return forms.EmailField(max_length=spec.max_length, **common)
+        return EmailTextField(max_length=spec.max_length, **common)
     if spec.kind == F.KEY_PEM:
-        return forms.CharField(
+        return MultilineTextField(
             widget=forms.Textarea(attrs={"rows": 5, "class": "mono"}),
             max_length=spec.max_length,
             **common,
         )
-    return forms.CharField(max_length=spec.max_length, **common)
+    return TextField(max_length=spec.max_length, **common)
 
 
 @dataclass
@@ -152,7 +252,11 @@ class ShopForm(forms.ModelForm):
                 raise ValidationError(
                     _("%(address)s is not a valid e-mail address."), params={"address": address}
                 ) from None
-        return ", ".join(addresses)
+        joined = ", ".join(addresses)  # may be longer than what was typed
+        limit = Shop._meta.get_field("notify_emails").max_length
+        if len(joined) > limit:
+            raise F.length_error(self.fields["notify_emails"].label, limit, len(joined))
+        return joined
 
     def common_fields(self):
         """The common record's bound fields, in the manual's order."""
@@ -166,6 +270,9 @@ class ShopForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        for name, f in self.fields.items():
+            if getattr(f, "invisible_removed", False) and name in cleaned:
+                self.warnings.append(F.invisible_warning(f.label))
         if not self.can_edit_credentials:
             return cleaned
         url = cleaned.get("url") or ""

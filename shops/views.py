@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, ProtectedError, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,9 +16,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.generic import CreateView, DeleteView, ListView, TemplateView, UpdateView
 
 from connectors.base import registry
+from connectors.fields import parse_number
 
 from . import checks, oauth, store, tasks
-from .expiry import days_left, describe
+from .expiry import days_left, describe, readable
 from .forms import ShopForm
 from .history import describe_changes
 from .models import CheckBatch, ConnectionCheck, CredentialExpiry, Shop
@@ -46,7 +48,7 @@ class ShopListView(PermissionRequiredMixin, ListView):
             last_check_status=Subquery(last.values("status")[:1]),
             last_check_at=Subquery(last.values("finished_at")[:1]),
             next_expiry=Subquery(
-                CredentialExpiry.objects.filter(shop=OuterRef("pk"))
+                readable(CredentialExpiry.objects.filter(shop=OuterRef("pk")))
                 .order_by("expires_at")
                 .values("expires_at")[:1]
             ),
@@ -169,7 +171,7 @@ class ShopUpdateView(PermissionRequiredMixin, UpdateView):
         last = checks.latest_checks(self.object)
         expiries = {}
         today = timezone.localdate()
-        for row in self.object.expiries.all():
+        for row in readable(self.object.expiries.all()):
             row.days_left = days_left(row.expires_at, today)
             row.expires_on = timezone.localdate(row.expires_at - timedelta(microseconds=1))
             row.label = next(
@@ -423,12 +425,27 @@ class ExpiryDashboardView(PermissionRequiredMixin, ListView):
     context_object_name = "rows"
     paginate_by = 100
 
+    DEFAULT_WITHIN, MAX_WITHIN = 30, 36500  # days; more than a century is "all"
+
+    def within(self) -> str:
+        """The period asked for: "all" or a number of days (ASCII or full-width digits).
+        A number beyond a century means all; anything else (negative, other scripts'
+        digits, text) is the default."""
+        raw = self.request.GET.get("within", "")
+        if raw == "all":
+            return raw
+        try:
+            days = parse_number(raw, "within", min_value=0, max_value=self.MAX_WITHIN)
+        except ValidationError as exc:
+            huge = exc.code == "range" and not raw.strip().startswith(("-", "－"))
+            return "all" if huge else str(self.DEFAULT_WITHIN)
+        return str(days)
+
     def get_queryset(self):
-        qs = CredentialExpiry.objects.select_related("shop").order_by("expires_at", "pk")
-        window = self.request.GET.get("within", "30")
+        qs = readable(CredentialExpiry.objects.select_related("shop")).order_by("expires_at", "pk")
+        window = self.within()
         if window != "all":
-            days = int(window) if window.isdigit() else 30
-            qs = qs.filter(expires_at__lte=timezone.now() + timedelta(days=days))
+            qs = qs.filter(expires_at__lte=timezone.now() + timedelta(days=int(window)))
         return qs
 
     def get_context_data(self, **kwargs):
@@ -440,5 +457,5 @@ class ExpiryDashboardView(PermissionRequiredMixin, ListView):
             row.section_key = info["section"].key
             row.days_left = days_left(row.expires_at, today)
             row.expires_on = timezone.localdate(row.expires_at - timedelta(microseconds=1))
-        ctx["within"] = self.request.GET.get("within", "30")
+        ctx["within"] = self.within()
         return ctx

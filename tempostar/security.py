@@ -8,13 +8,20 @@ field-name based masks below catch what was never decrypted (a POST field, a set
 
 from __future__ import annotations
 
+import base64
+import binascii
+import html
 import json
 import logging
 import re
 from collections.abc import Iterable
 from contextvars import ContextVar
+from functools import lru_cache
+from urllib.parse import quote, quote_plus
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.log import AdminEmailHandler
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
@@ -29,17 +36,36 @@ MIN_REDACT_LENGTH = 4  # shorter values ("1", "ftp") would mask ordinary words
 _known: ContextVar[frozenset[str]] = ContextVar("known_secret_values", default=frozenset())
 
 
+def encoded_forms(value: str) -> set[str]:
+    """The value as it may appear in a report, a log line or an echoed answer: itself,
+    URL-encoded (path and query styles), JSON-escaped (with and without \\uXXXX, with
+    escaped slashes), HTML-escaped, repr-escaped, and each line of a multi-line one (a PEM
+    key). Base64 (HTTP Basic of `id:secret`, Rakuten's ESA) is found by decoding: redact()."""
+    forms = {
+        value,
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value),
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        json.dumps(value)[1:-1],
+        json.dumps(value)[1:-1].replace("/", "\\/"),
+        html.escape(value),
+        html.escape(value, quote=False),
+        repr(value)[1:-1],
+    }
+    forms |= {form.lower() for form in forms if "%" in form}  # lower-case percent escapes
+    if "\n" in value:
+        forms.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)
+    return {form for form in forms if len(form) >= MIN_REDACT_LENGTH}
+
+
 def remember_secrets(values: Iterable) -> None:
     """Note secret values now in memory so that reports and logs can mask them."""
     new = set()
     for value in values:
         if not isinstance(value, str) or len(value) < MIN_REDACT_LENGTH:
             continue
-        # The value as it may appear in a report: itself, JSON- or repr-escaped, and each line
-        # of a multi-line one (a PEM key).
-        new.update({value, json.dumps(value, ensure_ascii=False)[1:-1], repr(value)[1:-1]})
-        if "\n" in value:
-            new.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)
+        new |= encoded_forms(value)
     if new - _known.get():
         _known.set(_known.get() | new)
 
@@ -48,15 +74,77 @@ def forget_secrets() -> None:
     _known.set(frozenset())
 
 
+# The console's own OAuth client secrets (connectors.oauth.OAuthProvider.client_secrets) are
+# masked in every request, task and command, whether or not it remembered them.
+_console: dict[str, frozenset[str]] = {}
+
+
+def console_secrets() -> frozenset[str]:
+    if "forms" not in _console:
+        from django.apps import apps
+
+        if not apps.ready:  # the registry is not filled yet: nothing to cache
+            return frozenset()
+        from connectors.base import registry
+
+        forms = set()
+        for connector in registry.all():
+            for provider in connector.providers():
+                for secret in provider.client_secrets():
+                    if isinstance(secret, str) and len(secret) >= MIN_REDACT_LENGTH:
+                        forms |= encoded_forms(secret)
+        _console["forms"] = frozenset(forms)
+    return _console["forms"]
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs):
+    _console.clear()
+
+
+# Runs of base64 (standard or URL-safe alphabet) long enough to hide a secret.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+
+
+def _decodings(token: str):
+    """What a base64 run may decode to, from each of its four alignments."""
+    core = token.rstrip("=").replace("-", "+").replace("_", "/")
+    for start in range(4):
+        part = core[start:]
+        part = part[: len(part) - 1] if len(part) % 4 == 1 else part
+        try:
+            raw = base64.b64decode(part + "=" * (-len(part) % 4))
+        except (ValueError, binascii.Error):
+            continue
+        yield raw.decode("utf-8", "ignore")
+        yield raw.decode("latin-1")
+
+
+@lru_cache(maxsize=16)
+def _pattern(known: frozenset[str], console: frozenset[str]) -> re.Pattern | None:
+    """One regular expression for every value to mask, longest first."""
+    values = sorted(known | console, key=len, reverse=True)
+    return re.compile("|".join(re.escape(v) for v in values)) if values else None
+
+
 def redact(text: str) -> str:
-    """text with every remembered secret value replaced by ********."""
-    known = _known.get()
-    if not known or not isinstance(text, str):
+    """text with every remembered secret value (and the console's client secrets) replaced
+    by ********, in any of the encodings of encoded_forms() or inside base64."""
+    if not isinstance(text, str):
         return text
-    for value in sorted(known, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, MASK)
-    return text
+    pattern = _pattern(_known.get(), console_secrets())
+    if pattern is None:
+        return text
+    text = pattern.sub(MASK, text)
+
+    def masked(match):
+        token = match.group(0)
+        for decoded in _decodings(token):
+            if pattern.search(decoded):
+                return MASK
+        return token
+
+    return _BASE64_RUN.sub(masked, text)
 
 
 # ---- HTTP ------------------------------------------------------------------------------------

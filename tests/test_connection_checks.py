@@ -81,8 +81,9 @@ def test_guard_refuses_a_name_that_resolves_to_a_private_address(settings, monke
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
-    with pytest.raises(guard.GuardRefused, match="10.20.30.40"):
+    with pytest.raises(guard.GuardRefused, match="intranet.example.jp") as refused:
         guard.checked_address("intranet.example.jp", 21)
+    assert "10.20.30.40" not in str(refused.value)  # the internal address is not revealed
 
 
 def test_guard_allows_public_addresses_and_pinned_hosts(settings):

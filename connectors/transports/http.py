@@ -92,8 +92,30 @@ def map_request_exception(exc: requests.exceptions.RequestException) -> CheckRes
     return CheckResult.fail("unexpected", type(exc).__name__)
 
 
+# A header carries ASCII only (RFC 9110 section 5.5: anything else is opaque bytes that
+# http.client would encode as Latin-1, or fail to). A key or token holding other characters
+# was typed or stored wrongly: the check fails with that reason instead of an exception.
+def unsendable(where: str = "") -> CheckResult:
+    detail = "a credential holds characters an HTTP header cannot carry"
+    return CheckResult.fail("invalid_characters", f"{detail} ({where})" if where else detail)
+
+
+def _unsendable(kwargs) -> str | None:
+    """The name of the first header (or basic-auth part) that is not ASCII, if any."""
+    for name, value in (kwargs.get("headers") or {}).items():
+        if isinstance(value, str) and not value.isascii():
+            return str(name)
+    auth = kwargs.get("auth")
+    if isinstance(auth, tuple) and any(isinstance(v, str) and not v.isascii() for v in auth):
+        return "Authorization"
+    return None
+
+
 def request(method: str, url: str, *, timeout: float, pinned: bool = True, **kwargs):
     """requests.request with the console's rules; raises HttpFailure with a mapped result."""
+    header = _unsendable(kwargs)
+    if header:
+        raise HttpFailure(unsendable(header))
     session = requests.Session()
     session.trust_env = False  # no proxies or netrc credentials from the environment
     try:
@@ -113,5 +135,7 @@ def request(method: str, url: str, *, timeout: float, pinned: bool = True, **kwa
         return response
     except requests.exceptions.RequestException as exc:
         raise HttpFailure(map_request_exception(exc)) from None
+    except UnicodeEncodeError:  # a header or credential beyond the check above
+        raise HttpFailure(unsendable()) from None
     finally:
         session.close()
