@@ -36,6 +36,7 @@ bench: $(STAMP)
 # Regenerate and compile the translations (needs GNU gettext).
 messages: $(STAMP)
 	DJANGO_SETTINGS_MODULE=tempostar.settings_test $(BIN)/python manage.py makemessages --no-wrap -l ja -l en --ignore=.venv --ignore=var
+	touch locale/*/LC_MESSAGES/django.po
 	DJANGO_SETTINGS_MODULE=tempostar.settings_test $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:

@@ -14,6 +14,11 @@ def section_values(section, settings: dict, secrets: dict) -> tuple[dict, dict]:
     return values, own_secrets
 
 
+def run_refresh(section, settings: dict, secrets: dict, **kwargs) -> CheckResult:
+    """Only refresh an OAuth grant (the token batch): no further call to the mall's API."""
+    return run_check(section, settings, secrets, action=section.refresh_grant, **kwargs)
+
+
 def run_check(
     section,
     settings: dict,
@@ -22,6 +27,7 @@ def run_check(
     shop_code: str,
     timeout: float,
     callback_url: str = "",
+    action=None,
 ) -> CheckResult:
     values, own_secrets = section_values(section, settings, secrets)
     ctx = CheckContext(
@@ -32,7 +38,7 @@ def run_check(
         callback_url=callback_url,
     )
     try:
-        result = section.check(ctx)
+        result = (action or section.check)(ctx)
     except HttpFailure as failure:
         return failure.result
     except Exception as exc:  # noqa: BLE001 - every failure becomes a result for the operator

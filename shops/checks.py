@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from connectors.base import registry
 from connectors.checks import CheckResult
-from connectors.runner import run_check
+from connectors.runner import run_check, run_refresh
 from tempostar.crypto import DecryptionError
 from tempostar.security import redact
 
@@ -239,7 +239,7 @@ def refresh_due_tokens(now=None) -> dict:
             report["unreadable"] += 1
             continue
         for section in due:
-            result = run_check(
+            result = run_refresh(
                 section,
                 shop.settings,
                 secrets,

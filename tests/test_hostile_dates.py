@@ -68,15 +68,17 @@ def test_editing_to_an_extreme_date_changes_nothing(admin_client):
 
 
 @pytest.mark.parametrize(
-    ("value", "expires"), [("2000-01-01", "2000-04-01"), ("2100-12-31", "2101-03-31")]
+    ("value", "last_day"), [("2000-01-01", "2000-03-31"), ("2100-12-31", "2101-03-31")]
 )
-def test_the_bounds_themselves_are_accepted(admin_client, value, expires):
+def test_the_bounds_themselves_are_accepted(admin_client, value, last_day):
     admin_client.post(
         reverse("shops:create", args=["rakuten"]),
         rakuten_post(**{"rakuten_api.license_issued_on": value}),
     )
     row = CredentialExpiry.objects.get(credential="license_key")
-    assert timezone.localdate(row.expires_at).isoformat() == expires
+    # Issued 8/30, a licenseKey works through 11/28 (RMS): the last day is 90 days later.
+    last = timezone.localdate(row.expires_at - timedelta(microseconds=1))
+    assert last.isoformat() == last_day
 
 
 # ---- values stored before the bounds existed ------------------------------------------------
@@ -140,7 +142,7 @@ def test_a_stored_unreadable_expiry_row_breaks_no_page_and_heals_on_the_next_wri
     # The next write replaces the unreadable row with the right one.
     store.update(Shop.objects.get(pk=bad.pk), store.Edit(common={"manager_name": "佐藤"}))
     row = CredentialExpiry.objects.get(shop=bad)
-    assert timezone.localdate(row.expires_at).isoformat() == "2027-02-01"
+    assert timezone.localdate(row.expires_at).isoformat() == "2027-01-31"  # 90 days of use
 
 
 def test_the_migration_deletes_unreadable_expiry_rows(admin_client):
@@ -173,7 +175,7 @@ def test_the_expiry_computation_never_raises(values):
     expiry = registry.get("rakuten").section("rakuten_api").expiry("license_key")
     result = expiry.expires_at({**values, "license_key": "x"}, lambda name: True)
     if values["license_issued_on"] == "2026-11-01":  # an unusable fetched date is ignored
-        assert timezone.localdate(result[0]) == date(2027, 2, 1) and result[2] == "entered"
+        assert timezone.localdate(result[0]) == date(2027, 1, 31) and result[2] == "entered"
     else:
         assert result is None
 
