@@ -35,6 +35,9 @@ MESSAGES = {
     "redirected": _("The server redirected the request elsewhere; the settings look wrong."),
     "unexpected": _("The server gave an unexpected answer."),
     "decrypt_failed": _("The stored credentials cannot be decrypted with the configured keys."),
+    "interrupted": _(
+        "The test could not be completed: the worker stopped or the queue lost it. Try again."
+    ),
     "not_found": _("The mall says there is no such shop: check the shop's ID or domain."),
     "client_not_configured": _(
         "This console has no client ID or secret for this mall's sign-in yet: an "
