@@ -75,8 +75,10 @@ def lease() -> timedelta:
 
 
 def backoff(attempts: int) -> timedelta:
-    """5 minutes after the first failure, doubling, at most an hour: retried the same day."""
-    return timedelta(minutes=min(60, 5 * 2 ** max(0, attempts - 1)))
+    """REMINDER_RETRY_AFTER (5 minutes) after the first failure, doubling, at most an hour:
+    retried the same day."""
+    first = settings.REMINDER_RETRY_AFTER
+    return timedelta(seconds=min(3600, first * 2 ** min(max(0, attempts - 1), 10)))
 
 
 def within_sending_hours(now=None) -> bool:

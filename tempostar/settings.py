@@ -255,8 +255,8 @@ WORK_MAX_REQUEUES = env.int("WORK_MAX_REQUEUES", default=2)
 # Expiry reminders: thresholds in days before expiry (0: the day it expires, -1: the day
 # after), sent to the shop's recipients and the staff list. The run repeats every
 # REMINDER_EVERY_MINUTES from REMINDER_TIME (TIME_ZONE) to the end of the day: claims keep
-# each e-mail unique, so the repeats only retry what failed (after a backoff of 5 minutes,
-# doubling up to an hour) and pick up a run beat could not start.
+# each e-mail unique, so the repeats only retry what failed (after REMINDER_RETRY_AFTER) and
+# pick up a run beat could not start.
 REMINDER_THRESHOLDS = [
     int(d) for d in env.list("REMINDER_THRESHOLDS", default=["30", "14", "7", "3", "1", "0", "-1"])
 ]
@@ -272,6 +272,8 @@ REMINDER_CHUNK_SIZE = env.int("REMINDER_CHUNK_SIZE", default=50)
 REMINDER_RUN_SECONDS = env.int("REMINDER_RUN_SECONDS", default=240)
 REMINDER_SMTP_TIMEOUT = env.float("REMINDER_SMTP_TIMEOUT", default=30.0)
 REMINDER_SMTP_DATA_TIMEOUT = env.float("REMINDER_SMTP_DATA_TIMEOUT", default=180.0)
+# A failed reminder is retried after REMINDER_RETRY_AFTER seconds, doubling, at most an hour.
+REMINDER_RETRY_AFTER = env.int("REMINDER_RETRY_AFTER", default=300)
 # Absolute address of the console, for links in e-mails and the OAuth redirect URI.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
