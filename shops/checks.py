@@ -235,8 +235,9 @@ def execute_check(
             )
             return Later(2 ** (taken.attempts - 1))
         # The mall has answered (a Qoo10 key may have been issued): keep the result through
-        # a database restart of a few seconds rather than run the check again.
-        work.durably(lambda: record(check, section, result, latency, owner=taken.owner))
+        # a database outage of up to 15 s (retries 0.5 + 1 + 2 + 4 + 8 s) rather than run the
+        # check again.
+        work.durably(lambda: record(check, section, result, latency, owner=taken.owner), tries=6)
     return check
 
 
