@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -61,15 +61,27 @@ def _probe(name: str, fn, timeout: float):
     return _result(_submit(name, fn), time.monotonic() + timeout)
 
 
+def _own_connection(fn):
+    """Run a probe on a connection of its own, closed afterwards: a probe thread keeps
+    nothing open (a broken connection is never reused; a database can be dropped)."""
+
+    def probe():
+        try:
+            return fn()
+        finally:
+            connection.close()
+
+    return probe
+
+
+@_own_connection
 def _database() -> str:
-    close_old_connections()  # a connection broken by a database restart is replaced
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         return "ok"
     except Exception as exc:
-        connection.close()
         return f"error: {type(exc).__name__}"
 
 
@@ -84,10 +96,10 @@ def _broker(timeout: float = 0.7) -> str:
         return f"error: {type(exc).__name__}"
 
 
+@_own_connection
 def _heartbeats() -> dict:
     from tempostar.models import Heartbeat
 
-    close_old_connections()
     now = timezone.now()
     return {
         row.name: {
@@ -98,6 +110,7 @@ def _heartbeats() -> dict:
     }
 
 
+@_own_connection
 def _stale_work() -> dict:
     """Checks and import jobs waiting past the recovery limits (0 while recovery works)."""
     from orders.models import ImportJob
@@ -105,7 +118,6 @@ def _stale_work() -> dict:
     from shops.checks import CHECK_LEASE
     from shops.models import ConnectionCheck, ReminderClaim
 
-    close_old_connections()
     now = timezone.now()
     # Past the limit, plus two recovery intervals for the recovery job to act.
     grace = timedelta(seconds=2 * settings.WORK_RECOVERY_EVERY)
