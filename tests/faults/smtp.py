@@ -70,6 +70,8 @@ class Smtp:
 
     def __enter__(self):
         self.controller.start()
+        with self.lock:
+            self.connections = 0  # the controller's own check that the server is up
         return self
 
     def __exit__(self, *exc):
