@@ -717,7 +717,10 @@ def test_any_shop_name_gets_its_reminder_on_one_line():
     not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed"
 )
 def test_a_reminder_without_recipient_is_shown_on_the_expiry_page(
-    live_server, page, admin_user, settings  # noqa: F811 - the browser fixture
+    live_server,
+    page,
+    admin_user,
+    settings,  # noqa: F811 - the browser fixture
 ):
     from playwright.sync_api import expect
 
