@@ -718,9 +718,9 @@ def test_any_shop_name_gets_its_reminder_on_one_line():
 )
 def test_a_reminder_without_recipient_is_shown_on_the_expiry_page(
     live_server,
-    page,
+    page,  # noqa: F811 - the browser fixture imported above
     admin_user,
-    settings,  # noqa: F811 - the browser fixture
+    settings,
 ):
     from playwright.sync_api import expect
 
