@@ -3,6 +3,7 @@ the broker stopped and restarted without its data, the database stopped for seco
 message delivered twice. After each: every check is final, and the number of calls to the
 mall (each Qoo10 call issues a new seller key) is as docs/reliability.md states."""
 
+import signal
 import time
 
 import pytest
@@ -60,6 +61,42 @@ def test_worker_child_killed_mid_check(make_stack, record_fault):
         redelivered=6,
         note="the killed check ran again at once (its owner's pid is gone): 1 extra call, "
         "for the request in flight; 6 messages delivered again: 0 calls",
+    )
+
+
+def test_whole_worker_killed_with_messages_in_hand(make_stack, record_fault):
+    """The main process and its children SIGKILLed: the messages it held stay unacknowledged
+    in Redis until the visibility timeout (45 minutes); the recovery job does not wait for
+    that. When Redis hands those messages out again, they find their checks finished."""
+    with Qapi(delay=1.0) as qapi:
+        stack = make_stack(QOO10_API_BASE=qapi.url)
+        stack.call("qoo10_shops", users=[f"k{i}" for i in range(8)])
+        worker = stack.start_worker(concurrency=2)
+        assert stack.call("start_batch")["total"] == 8
+        stack.wait_until(
+            lambda: sum(r["status"] == "running" for r in statuses(stack)) == 2, 30, "2 running"
+        )
+        stack.stop_worker(worker, signal.SIGKILL)
+        in_flight = qapi.total()
+        stack.start_worker(concurrency=2)
+        # The 6 messages still queued run on the new worker; the 2 the dead worker held are
+        # unacknowledged: their checks stay "running" until recovery, which sees that their
+        # owners' processes are gone (on this host; on another, once the 2-minute lease ends).
+        stack.wait_until(
+            lambda: sum(r["status"] == "success" for r in statuses(stack)) == 6, 60, "6 done"
+        )
+        report = stack.call("recover")
+        assert report["checks"]["requeued"] == 2, report
+        rows = stack.wait_until(lambda: all_final(stack, 8), 60, "every check final")
+    assert {r["status"] for r in rows} == {"success"}
+    assert qapi.total() == 8 + in_flight  # the 2 requests in flight when it died, again
+    record_fault(
+        "whole worker SIGKILLed (main process and children) mid-batch",
+        checks=8,
+        final=8,
+        requeued_by_recovery=2,
+        mall_calls=qapi.total(),
+        note=f"{in_flight} requests were in flight when it died: those checks ran again",
     )
 
 
