@@ -96,7 +96,7 @@ def owner_gone(owner: str) -> bool:
         host, pid, _token = owner.rsplit(":", 2)
         pid = int(pid)
     except ValueError:
-        return not owner  # no owner recorded: nobody is running it
+        return False  # no owner recorded (set running elsewhere): its lease decides
     if host != HOST:
         return False
     if pid == os.getpid():
