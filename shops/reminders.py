@@ -447,7 +447,7 @@ def _failed(mine, claim, error: str, now, *, counted: bool = False) -> None:
 def _durable(write) -> None:
     from tempostar.work import durably
 
-    durably(write, tries=4)
+    durably(write, tries=5)  # waits up to 7.5 s for the database
 
 
 # ---- the message ---------------------------------------------------------------------------
