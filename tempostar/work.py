@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,8 +45,12 @@ INFRA_ERRORS = (OperationalError, InterfaceError, BrokerError, ConnectionError)
 
 # Sending a message from a web request: fail within about a second when the broker is away
 # (two quick retries), so the page can say so instead of hanging.
-PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
-                        "interval_max": 0.3}  # fmt: skip
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.3,
+}
 
 
 class QueueUnavailable(Exception):
@@ -185,8 +190,6 @@ def durably(fn, *, tries: int = 5, first: float = 0.5):
     """Call fn(); on a database error wait (0.5, 1, 2, 4 s) and try again with a fresh
     connection. For writes that must not be lost to a database restart of a few seconds
     (the result of a check that already spoke to the mall)."""
-    import time
-
     for attempt in range(tries):
         try:
             return fn()
@@ -216,7 +219,3 @@ def send(task, args: tuple, *, producer=None, **options) -> None:
     except INFRA_ERRORS as exc:
         logger.warning("broker unavailable: %s", type(exc).__name__)
         raise QueueUnavailable() from exc
-
-
-def seconds(value: float | int) -> timedelta:
-    return timedelta(seconds=value)
