@@ -555,6 +555,18 @@ def test_one_reminder_that_cannot_be_built_is_recorded_and_the_others_go_out(smt
     assert good.code in " ".join(smtp.subjects())
 
 
+def test_a_recipient_with_a_line_break_is_skipped_never_injected(smtp):
+    with at((2026, 11, 26)):
+        shop = au_shop("2026-11-26")
+    Shop.objects.filter(pk=shop.pk).update(
+        notify_emails="tenchou@savaway.example.jp\r\nBcc: victim@example.jp, ok@savaway.example.jp"
+    )
+    with at((2027, 2, 16)):
+        assert run().sent == 1
+    (message,) = smtp.messages
+    assert message.rcpt_tos == ["ok@savaway.example.jp", "staff@tempostar.example.jp"]
+
+
 def test_subjects_are_plain_text(smtp):
     with at((2026, 11, 26)):
         shop = au_shop("2026-11-26")
