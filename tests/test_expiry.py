@@ -519,7 +519,7 @@ def test_a_line_break_in_a_shop_name_does_not_stop_the_reminders(smtp):
         other = au_shop("2026-11-26", notify="other@savaway.example.jp")
     # Written before forms refused control characters (or through a path that did not).
     Shop.objects.filter(pk=broken.pk).update(
-        short_name="サバ\r\nBcc: victim@example.jp\u2028ウェイ\x00", name="本店\r\n"
+        short_name="サバ\r\nBcc: victim@example.jp\u2028ウェイ\x1b", name="本店\r\n"
     )
     with at((2027, 2, 16)):
         report = run()
@@ -697,29 +697,30 @@ def test_any_shop_name_gets_its_reminder_on_one_line():
     from hypothesis import strategies as st
 
     with at((2026, 11, 26)):
-        au_shop("2026-11-26")  # a neighbour whose reminder must go out whatever happens
+        neighbour = au_shop("2026-11-26")  # its reminder must go out whatever happens
+
+    # Any text a database can store (PostgreSQL refuses NUL in text; forms refuse it too).
+    names = st.text(alphabet=st.characters(exclude_characters="\x00"), min_size=1, max_size=150)
 
     @hsettings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(name=st.text(min_size=1, max_size=150))
+    @given(name=names)
     def check(name):
+        Shop.objects.exclude(pk=neighbour.pk).delete()
         ReminderClaim.objects.all().delete()
         mail.outbox.clear()
         with at((2026, 11, 26)):
             shop = au_shop("2026-11-26", notify="hostile@savaway.example.jp")
         Shop.objects.filter(pk=shop.pk).update(short_name=name[:100], name=name)
-        try:
-            with at((2027, 2, 16)):
-                report = run()
-            assert report.sent == 2 and report.failed == 0
-            for message in mail.outbox:
-                subject = message.message()["Subject"]
-                assert "\n" not in str(subject).replace("\n ", "")  # folded, never broken
-                assert message.recipients() in (
-                    ["tenchou@savaway.example.jp"],
-                    ["hostile@savaway.example.jp"],
-                )
-        finally:
-            shop.delete()
+        with at((2027, 2, 16)):
+            report = run()
+        assert report.sent == 2 and report.failed == 0
+        for message in mail.outbox:
+            subject = message.message()["Subject"]
+            assert "\n" not in str(subject).replace("\n ", "")  # folded, never broken
+            assert message.recipients() in (
+                ["tenchou@savaway.example.jp"],
+                ["hostile@savaway.example.jp"],
+            )
 
     check()
 
