@@ -58,6 +58,13 @@ def run_connection_check(self, check_id: int, previous: str = "") -> str | None:
             countdown=work.backoff(self.request.retries),
             exc=exc,
         ) from None
+    except Exception as exc:
+        # A bug, not an outage: the check ends now, with the reason, instead of waiting for
+        # the recovery job to try it again.
+        logger.exception("check %s failed", check_id)
+        row = ConnectionCheck(pk=check_id)
+        checks.give_up(row, owner, f"unexpected error in the worker ({type(exc).__name__})")
+        return ConnectionCheck.FAILED
     if isinstance(outcome, checks.Later):
         raise self.retry(
             args=(check_id,),

@@ -378,3 +378,15 @@ def test_messages_are_acknowledged_late_and_outlast_no_task():
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert "tempostar.tasks.recover_work" in {e["task"] for e in schedule.values()}
     assert schedule["recover-work"]["schedule"] <= 300
+
+
+def test_a_bug_in_the_worker_ends_the_check_with_the_reason(qapi, monkeypatch):
+    def broken():
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(checks, "callback_url", broken)  # outside the connector's own guard
+    check = ConnectionCheck.objects.create(shop=qoo10_shop(), section="qoo10_api")
+    assert run_connection_check.apply(args=(check.pk,)).get() == "failed"
+    check.refresh_from_db()
+    assert (check.status, check.code) == ("failed", "interrupted")
+    assert "KeyError" in check.detail and "a bug" not in check.detail
