@@ -390,3 +390,20 @@ def test_a_bug_in_the_worker_ends_the_check_with_the_reason(qapi, monkeypatch):
     check.refresh_from_db()
     assert (check.status, check.code) == ("failed", "interrupted")
     assert "KeyError" in check.detail and "a bug" not in check.detail
+
+
+def test_beat_on_a_fresh_disk_loses_at_most_one_short_interval():
+    """Beat's file only remembers last runs: with every entry repeating within 10 minutes
+    and catching up from the database, a beat started on an empty disk (or one that was
+    down) runs each of them again within 10 minutes (docs/reliability.md)."""
+    from celery.schedules import schedule as every
+
+    from tempostar.celery import app
+
+    now = timezone.now()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        timing = entry["schedule"]
+        if isinstance(timing, int | float):
+            timing = every(timedelta(seconds=timing), app=app)
+        # A fresh beat counts from its start: the next run is due within 10 minutes.
+        assert timing.remaining_estimate(now) <= timedelta(minutes=10), name
