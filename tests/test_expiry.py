@@ -543,9 +543,12 @@ def test_one_reminder_that_cannot_be_built_is_recorded_and_the_others_go_out(smt
     # A tracked credential the connector no longer declares: its mail cannot be written.
     row = CredentialExpiry.objects.get(shop=odd)
     CredentialExpiry.objects.create(
-        shop=odd, section=row.section, credential="retired_key", expires_at=row.expires_at,
+        shop=odd,
+        section=row.section,
+        credential="retired_key",
+        expires_at=row.expires_at,
         source="entered",
-    )  # fmt: skip
+    )
     with at((2027, 2, 16)):
         report = run()
     assert (report.sent, report.failed) == (2, 1)

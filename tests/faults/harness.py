@@ -83,7 +83,7 @@ class Stack:
                 "--without-heartbeat",
                 "-n",
                 f"{name}@%h",
-            ],  # fmt: skip
+            ],
             cwd=ROOT,
             env={**self.env, **env},
             stdout=open(self.tmp / f"{name}.log", "a"),  # noqa: SIM115
@@ -133,9 +133,9 @@ class Stack:
                 return value
             time.sleep(0.2)
         raise AssertionError(
-            f"not within {seconds} s: {what}\n" + "\n".join(self.log(f"w{i + 1}.log")
-                                                            for i in range(len(self.workers)))
-        )  # fmt: skip
+            f"not within {seconds} s: {what}\n"
+            + "\n".join(self.log(f"w{i + 1}.log") for i in range(len(self.workers)))
+        )
 
     def task_runs(self, task: str) -> int:
         """How many runs of `task` the workers finished (succeeded or raised), from their logs."""
@@ -144,8 +144,9 @@ class Stack:
             path = self.tmp / f"w{i + 1}.log"
             if path.exists():
                 for line in path.read_text(errors="replace").splitlines():
-                    if f"Task {task}[" in line and (" succeeded in " in line or " raised " in line
-                                                      or " retry: " in line):  # fmt: skip
+                    if f"Task {task}[" in line and (
+                        " succeeded in " in line or " raised " in line or " retry: " in line
+                    ):
                         n += 1
         return n
 
