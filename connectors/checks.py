@@ -39,6 +39,9 @@ MESSAGES = {
         "A stored key, token or this console's client secret holds characters that cannot be "
         "sent (such as full-width characters): enter the value again."
     ),
+    "interrupted": _(
+        "The test could not be completed: the worker stopped or the queue lost it. Try again."
+    ),
     "not_found": _("The mall says there is no such shop: check the shop's ID or domain."),
     "client_not_configured": _(
         "This console has no client ID or secret for this mall's sign-in yet: an "

@@ -5,8 +5,10 @@ worker runs execute_check. What a check learnt is saved through shops.store."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 from connectors.base import registry
 from connectors.checks import CheckResult
 from connectors.runner import run_check, run_refresh
+from tempostar import work
 from tempostar.crypto import DecryptionError
 from tempostar.security import redact
 
@@ -150,46 +153,116 @@ def batch_progress(batch: CheckBatch) -> dict:
     }
 
 
-def execute_check(check_id: int, *, final_attempt: bool = True) -> ConnectionCheck | None:
-    """Run one check in this process and record its result.
+# A run may hold a check this long: the task's hard time limit plus a margin. Past it the run
+# is certainly over (the limit kills it), so another run or the recovery job may take over.
+CHECK_SOFT_TIME_LIMIT, CHECK_TIME_LIMIT = 60, 90
+CHECK_LEASE = timedelta(seconds=CHECK_TIME_LIMIT + 30)
+# Runs a check may start beyond its retries of transient errors, to survive a killed worker;
+# past them it fails with the code "interrupted".
+EXTRA_ATTEMPTS = 2
 
-    Returns None when the result was transient and another attempt should follow.
+
+def max_runs() -> int:
+    return 1 + settings.CONNECTION_CHECK_RETRIES + EXTRA_ATTEMPTS
+
+
+@dataclass
+class Later:
+    """Run the check again in `countdown` seconds (a transient result, or another run owns
+    it now); `previous` is the owner a retry may take over."""
+
+    countdown: float
+    previous: str = ""
+
+
+def execute_check(
+    check_id: int, *, final_attempt: bool | None = None, owner: str = "", previous: str = ""
+) -> ConnectionCheck | Later | None:
+    """Run one check in this process and record its result, once.
+
+    The check is claimed first (tempostar.work.claim): a check already finished is never run
+    again (no second Qoo10 key, one result), and one that another live run holds is left to
+    it (Later). Returns the check, Later, or None when there is no such check. A transient
+    result is retried (Later) until the last attempt, which records whatever happened.
+    `owner` names this run (tempostar.work); `previous`, this task's own earlier attempt.
     """
-    check = ConnectionCheck.objects.select_related("shop").filter(pk=check_id).first()
-    if check is None or check.status in ConnectionCheck.DONE:
-        return check
-    ConnectionCheck.objects.filter(pk=check.pk).update(
-        status=ConnectionCheck.RUNNING, started_at=timezone.now(), attempts=check.attempts + 1
+    taken = work.claim(
+        ConnectionCheck,
+        check_id,
+        lease=CHECK_LEASE,
+        max_attempts=max_runs(),
+        owner=owner,
+        previous=previous,
     )
-    shop = check.shop
-    section = shop.connector.section(check.section)
-    started = time.monotonic()
-    try:
-        secrets = shop.get_secrets()
-    except DecryptionError:
-        result = CheckResult.fail("decrypt_failed")
-    else:
-        result = run_check(
-            section,
-            shop.settings or {},
-            secrets,
-            shop_code=shop.code,
-            timeout=settings.CONNECTION_CHECK_TIMEOUT,
-            callback_url=callback_url(),
-        )
-        del secrets
-    latency = int((time.monotonic() - started) * 1000)
-    if result.transient and not final_attempt:
-        ConnectionCheck.objects.filter(pk=check.pk).update(
-            status=ConnectionCheck.PENDING, detail=redact(result.detail)
-        )
+    if taken.state == "missing":
         return None
-    record(check, section, result, latency)
+    if taken.state == "busy":
+        return Later(min(taken.wait, 300.0), previous)
+    check = ConnectionCheck.objects.select_related("shop").get(pk=check_id)
+    if taken.state == "done":
+        return check
+    if taken.state == "exhausted":
+        give_up(
+            check,
+            taken.owner,
+            f"stopped {taken.attempts} times before it could finish (worker lost or killed)",
+        )
+        check.refresh_from_db()
+        return check
+    if final_attempt is None:
+        final_attempt = taken.attempts >= 1 + settings.CONNECTION_CHECK_RETRIES
+    with work.running(taken.owner):
+        shop = check.shop
+        section = shop.connector.section(check.section)
+        started = time.monotonic()
+        try:
+            try:
+                secrets = shop.get_secrets()
+            except DecryptionError:
+                result = CheckResult.fail("decrypt_failed")
+            else:
+                result = run_check(
+                    section,
+                    shop.settings or {},
+                    secrets,
+                    shop_code=shop.code,
+                    timeout=settings.CONNECTION_CHECK_TIMEOUT,
+                    callback_url=callback_url(),
+                )
+                del secrets
+        except SoftTimeLimitExceeded:
+            result = CheckResult.fail("timeout", "task time limit")
+        latency = int((time.monotonic() - started) * 1000)
+        if result.transient and not final_attempt:
+            ConnectionCheck.objects.filter(pk=check.pk, owner=taken.owner).update(
+                status=ConnectionCheck.PENDING,
+                owner="",
+                queued_at=timezone.now(),
+                detail=redact(result.detail)[:2000],
+            )
+            return Later(2 ** (taken.attempts - 1))
+        # The mall has answered (a Qoo10 key may have been issued): keep the result through
+        # a database outage of up to 15 s (retries 0.5 + 1 + 2 + 4 + 8 s) rather than run the
+        # check again.
+        work.durably(lambda: record(check, section, result, latency, owner=taken.owner), tries=6)
     return check
 
 
-def record(check: ConnectionCheck, section, result: CheckResult, latency_ms: int) -> None:
+def record(
+    check: ConnectionCheck, section, result: CheckResult, latency_ms: int, *, owner=None
+) -> bool:
+    """Save a check's result and what it learnt, in one transaction. With `owner`, only while
+    that run still owns the unfinished check (one result, however many runs)."""
     with transaction.atomic():
+        if owner is not None:
+            row = (
+                ConnectionCheck.objects.select_for_update()
+                .filter(pk=check.pk)
+                .values("status", "owner")
+                .first()
+            )
+            if row is None or row["owner"] != owner or row["status"] in ConnectionCheck.DONE:
+                return False
         store.save_learnt(check.shop_id, section, result.store, result.store_secrets)
         check.status = result.status
         check.code = result.code
@@ -200,6 +273,22 @@ def record(check: ConnectionCheck, section, result: CheckResult, latency_ms: int
         check.latency_ms = latency_ms
         check.finished_at = timezone.now()
         check.save(update_fields=["status", "code", "detail", "info", "latency_ms", "finished_at"])
+    return True
+
+
+def give_up(check: ConnectionCheck, owner: str, detail: str) -> bool:
+    """Fail an unfinished check with the code "interrupted" (recovery, or too many runs)."""
+    done = ConnectionCheck.objects.filter(
+        pk=check.pk,
+        owner=owner,
+        status__in=[ConnectionCheck.PENDING, ConnectionCheck.RUNNING],
+    ).update(
+        status=ConnectionCheck.FAILED,
+        code="interrupted",
+        detail=detail[:2000],
+        finished_at=timezone.now(),
+    )
+    return bool(done)
 
 
 def latest_checks(shop: Shop) -> dict[str, ConnectionCheck]:

@@ -5,6 +5,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import registry
@@ -284,7 +285,12 @@ class ConnectionCheck(models.Model):
     detail = models.TextField(blank=True)
     info = models.JSONField(default=dict, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)  # runs started (tempostar.work)
+    # Who runs it now ("host:pid:token", tempostar.work.claim); when its message was last
+    # sent, and how often the recovery job sent it again.
+    owner = models.CharField(max_length=100, blank=True, default="")
+    queued_at = models.DateTimeField(default=timezone.now)
+    requeues = models.PositiveSmallIntegerField(default=0)
     requested_by = models.ForeignKey(
         django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -301,6 +307,12 @@ class ConnectionCheck(models.Model):
         indexes = [
             models.Index(fields=["shop", "section", "-created_at"]),
             models.Index(fields=["batch", "status"]),
+            # The recovery job's scan: only unfinished checks are in it.
+            models.Index(
+                fields=["status", "queued_at"],
+                name="check_unfinished",
+                condition=models.Q(status__in=["pending", "running"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -365,9 +377,16 @@ class CredentialExpiry(models.Model):
 
 class ReminderClaim(models.Model):
     """One reminder e-mail: claimed before sending, so it goes out once per
-    (credential, expiry date, threshold) however many schedulers or retries run."""
+    (credential, expiry date, threshold) however many schedulers or retries run.
 
-    PENDING, SENT, FAILED = "pending", "sent", "failed"
+    pending: claimed, not sent yet; sending: the end of the message is being handed to the
+    SMTP server (the one moment a duplicate can arise, see shops.reminders); sent; failed:
+    retried after next_attempt_at (last_error says why; "no_recipient" is shown on the
+    有効期限 page as 送信先なし); dropped: the credential was renewed or removed before the
+    reminder could go out."""
+
+    PENDING, SENDING, SENT, FAILED, DROPPED = "pending", "sending", "sent", "failed", "dropped"
+    NO_RECIPIENT = "no_recipient"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="reminders")
     section = models.CharField(max_length=32)

@@ -18,7 +18,7 @@ from django.views.generic import CreateView, DeleteView, ListView, TemplateView,
 from connectors.base import registry
 from connectors.fields import parse_number
 
-from . import checks, oauth, store, tasks
+from . import checks, oauth, reminders, store, tasks
 from .expiry import days_left, describe, readable
 from .forms import ShopForm
 from .history import describe_changes
@@ -253,15 +253,19 @@ class CheckSectionView(PermissionRequiredMixin, View):
             raise Http404(_("This section cannot be tested.")) from None
         except checks.RateLimited as limited:
             return self.refused(request, shop, section, limited)
+        except tasks.QueueUnavailable as unavailable:
+            # Nothing was started and nothing counts against the limits: press again.
+            limited = checks.RateLimited(str(unavailable), 1)
+            return self.refused(request, shop, section, limited, status=503)
         if request.htmx:
             return check_result(request, check, section, status=202)
         messages.info(request, _("The connection test has started."))
         return redirect(reverse("shops:edit", args=[shop.code]) + f"#section-{section}")
 
-    def refused(self, request, shop, section, limited):
+    def refused(self, request, shop, section, limited, status=429):
         if request.htmx:
             last = checks.latest_checks(shop).get(section)
-            response = check_result(request, last, section, status=429, refused=limited.message)
+            response = check_result(request, last, section, status=status, refused=limited.message)
         else:
             messages.error(request, limited.message)
             response = redirect(reverse("shops:edit", args=[shop.code]) + f"#section-{section}")
@@ -299,6 +303,9 @@ class CheckAllView(PermissionRequiredMixin, View):
         except checks.RateLimited as limited:
             messages.error(request, limited.message)
             return redirect("shops:check_batch", pk=limited.batch.pk)
+        except tasks.QueueUnavailable as unavailable:
+            messages.error(request, str(unavailable))
+            return redirect("shops:list")
         return redirect("shops:check_batch", pk=batch.pk)
 
 
@@ -457,5 +464,6 @@ class ExpiryDashboardView(PermissionRequiredMixin, ListView):
             row.section_key = info["section"].key
             row.days_left = days_left(row.expires_at, today)
             row.expires_on = timezone.localdate(row.expires_at - timedelta(microseconds=1))
+        reminders.annotate_rows(ctx["rows"])
         ctx["within"] = self.within()
         return ctx

@@ -216,27 +216,80 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+
+# ---- work that always finishes (docs/reliability.md) ---------------------------------------
+# A message is acknowledged only after its task ran, and handed back to the queue when the
+# process running it dies; each worker process holds one message at a time, so a killed
+# worker strands as few as possible. Checks and imports claim their row (tempostar.work), so
+# a message delivered twice runs once.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker waits for a broker that is down (at start-up too) instead of exiting; tasks
+# running when the broker connection drops finish (their rows record the result).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2  # seconds; a web request learns fast that it is down
+# Redis hands an unacknowledged message to another worker after the visibility timeout. It
+# must outlast the longest task (an import: 2,000 s hard limit) plus the longest countdown
+# a task waits for (300 s), or a running import would be delivered twice.
+BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=2700)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+    }
+# Beat's own file only remembers when each entry last ran. Every periodic task here repeats
+# within minutes and catches up from the database by itself, so a fresh disk (or a beat
+# that was down) loses at most one interval: see docs/reliability.md.
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The recovery job (tempostar.tasks.recover_work) runs every WORK_RECOVERY_EVERY seconds. A
+# check or import job still waiting WORK_PENDING_LIMIT seconds after its message was sent is
+# sent again, at most WORK_MAX_REQUEUES times, then failed with the reason.
+WORK_RECOVERY_EVERY = env.int("WORK_RECOVERY_EVERY", default=120)
+WORK_PENDING_LIMIT = env.int("WORK_PENDING_LIMIT", default=300)
+WORK_MAX_REQUEUES = env.int("WORK_MAX_REQUEUES", default=2)
+
 # Expiry reminders: thresholds in days before expiry (0: the day it expires, -1: the day
-# after), sent daily at REMINDER_TIME (TIME_ZONE) to the shop's recipients and the staff list.
+# after), sent to the shop's recipients and the staff list. The run repeats every
+# REMINDER_EVERY_MINUTES from REMINDER_TIME (TIME_ZONE) to the end of the day: claims keep
+# each e-mail unique, so the repeats only retry what failed (after REMINDER_RETRY_AFTER) and
+# pick up a run beat could not start.
 REMINDER_THRESHOLDS = [
     int(d) for d in env.list("REMINDER_THRESHOLDS", default=["30", "14", "7", "3", "1", "0", "-1"])
 ]
 REMINDER_TIME = env.str("REMINDER_TIME", default="09:00")
+REMINDER_EVERY_MINUTES = env.int("REMINDER_EVERY_MINUTES", default=10)
 REMINDER_STAFF_EMAILS = env.list("REMINDER_STAFF_EMAILS", default=[])
+# A run sends REMINDER_CHUNK_SIZE e-mails per SMTP connection and starts no new e-mail after
+# REMINDER_RUN_SECONDS (a follow-up run goes on at once), so its time limit never cuts a mail.
+# SMTP commands time out after REMINDER_SMTP_TIMEOUT seconds; the reply to the end of a
+# message is awaited REMINDER_SMTP_DATA_TIMEOUT seconds (RFC 5321 4.5.3.2.6 suggests 10
+# minutes: giving up early is what turns a slow server into duplicates).
+REMINDER_CHUNK_SIZE = env.int("REMINDER_CHUNK_SIZE", default=50)
+REMINDER_RUN_SECONDS = env.int("REMINDER_RUN_SECONDS", default=240)
+REMINDER_SMTP_TIMEOUT = env.float("REMINDER_SMTP_TIMEOUT", default=30.0)
+REMINDER_SMTP_DATA_TIMEOUT = env.float("REMINDER_SMTP_DATA_TIMEOUT", default=180.0)
+# A failed reminder is retried after REMINDER_RETRY_AFTER seconds, doubling, at most an hour.
+REMINDER_RETRY_AFTER = env.int("REMINDER_RETRY_AFTER", default=300)
 # Absolute address of the console, for links in e-mails and the OAuth redirect URI.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 from celery.schedules import crontab  # noqa: E402
 
-_reminder_hour, _reminder_minute = (int(x) for x in REMINDER_TIME.split(":"))
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "tempostar.tasks.heartbeat", "schedule": 60.0},
     "expiry-reminders": {
         "task": "shops.send_expiry_reminders",
-        "schedule": crontab(hour=_reminder_hour, minute=_reminder_minute),
+        "schedule": crontab(minute=f"*/{REMINDER_EVERY_MINUTES}"),
     },
     "refresh-access-tokens": {"task": "shops.refresh_access_tokens", "schedule": 600.0},
+    "recover-work": {
+        "task": "tempostar.tasks.recover_work",
+        "schedule": float(WORK_RECOVERY_EVERY),
+    },
 }
 
 SHOPS_PER_PAGE = env.int("SHOPS_PER_PAGE", default=50)
@@ -318,7 +371,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/deep)?$"]  # load balancers probe over plain HTTP
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from shops.views import OAuthCallbackView
-from tempostar.health import healthz
+from tempostar.health import healthz, healthz_deep
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="shops:list", permanent=False)),
@@ -19,4 +19,5 @@ urlpatterns = [
     path("oauth/callback/", OAuthCallbackView.as_view(), name="oauth_callback"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("healthz/deep", healthz_deep, name="healthz_deep"),
 ]

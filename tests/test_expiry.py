@@ -2,6 +2,7 @@
 
 import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from shops.checks import refresh_due_tokens
 from shops.expiry import sync_expiries
@@ -17,6 +19,7 @@ from shops.models import CredentialExpiry, ReminderClaim, Shop
 from shops.reminders import run
 from tests.mall_data import MALLS, post_data
 from tests.servers import free_port
+from tests.test_browser import page  # noqa: F401 - the browser fixture
 
 JST = ZoneInfo("Asia/Tokyo")
 pytestmark = pytest.mark.django_db
@@ -506,3 +509,270 @@ def test_access_tokens_are_refreshed_before_they_lapse(yahoo_provider):
     shop.refresh_from_db()
     assert shop.get_secrets()["yahoo_api.access_token"] == "yahoo-access-2"
     assert shop.settings["yahoo_api.authorized_at"] == "2026-11-26T09:00:00+09:00"
+
+
+# ---- reminders that cannot miss a day (issue M) and hostile names (issue J) -----------------
+
+
+def test_a_line_break_in_a_shop_name_does_not_stop_the_reminders(smtp):
+    with at((2026, 11, 26)):
+        broken = au_shop("2026-11-26")
+        other = au_shop("2026-11-26", notify="other@savaway.example.jp")
+    # Written before forms refused control characters (or through a path that did not).
+    Shop.objects.filter(pk=broken.pk).update(
+        short_name="サバ\r\nBcc: victim@example.jp\u2028ウェイ\x1b", name="本店\r\n"
+    )
+    with at((2027, 2, 16)):
+        report = run()
+    assert (report.sent, report.failed) == (2, 0)
+    subjects = smtp.subjects()
+    assert len(subjects) == 2 and all("\n" not in s and "\r" not in s for s in subjects)
+    assert any("サバ Bcc: victim@example.jp ウェイ" in s for s in subjects)
+    recipients = {r for m in smtp.messages for r in m.rcpt_tos}
+    assert recipients == {  # the header text injected no recipient
+        "tenchou@savaway.example.jp",
+        "other@savaway.example.jp",
+        "staff@tempostar.example.jp",
+    }
+    assert other.code in " ".join(subjects)
+
+
+def test_one_reminder_that_cannot_be_built_is_recorded_and_the_others_go_out(smtp):
+    with at((2026, 11, 26)):
+        good = au_shop("2026-11-26")
+        odd = au_shop("2026-11-26", notify="odd@savaway.example.jp")
+    # A tracked credential the connector no longer declares: its mail cannot be written.
+    row = CredentialExpiry.objects.get(shop=odd)
+    CredentialExpiry.objects.create(
+        shop=odd,
+        section=row.section,
+        credential="retired_key",
+        expires_at=row.expires_at,
+        source="entered",
+    )
+    with at((2027, 2, 16)):
+        report = run()
+    assert (report.sent, report.failed) == (2, 1)
+    failed = ReminderClaim.objects.get(status=ReminderClaim.FAILED)
+    assert failed.credential == "retired_key" and failed.last_error == "StopIteration"
+    assert failed.next_attempt_at is not None  # retried later, like any failure
+    assert good.code in " ".join(smtp.subjects())
+
+
+def test_a_recipient_with_a_line_break_is_skipped_never_injected(smtp):
+    with at((2026, 11, 26)):
+        shop = au_shop("2026-11-26")
+    Shop.objects.filter(pk=shop.pk).update(
+        notify_emails="tenchou@savaway.example.jp\r\nBcc: victim@example.jp, ok@savaway.example.jp"
+    )
+    with at((2027, 2, 16)):
+        assert run().sent == 1
+    (message,) = smtp.messages
+    assert message.rcpt_tos == ["ok@savaway.example.jp", "staff@tempostar.example.jp"]
+
+
+def test_subjects_are_plain_text(smtp):
+    with at((2026, 11, 26)):
+        shop = au_shop("2026-11-26")
+    Shop.objects.filter(pk=shop.pk).update(short_name="A&B <さば>")
+    with at((2027, 2, 16)):
+        run()
+    (subject,) = smtp.subjects()
+    assert "A&B <さば>" in subject and "&amp;" not in subject
+
+
+def test_a_reminder_without_recipient_is_a_problem_never_sent(
+    smtp, settings, admin_client, admin_user
+):
+    settings.REMINDER_STAFF_EMAILS = []
+    with at((2026, 11, 26)):
+        shop = au_shop("2026-11-26", notify="")
+    with at((2027, 2, 16)):
+        report = run()
+        admin_client.force_login(admin_user)
+        page = admin_client.get(reverse("shops:expiries")).content.decode()
+    assert (report.sent, report.no_recipient) == (0, 1) and smtp.messages == []
+    claim = ReminderClaim.objects.get()
+    assert claim.status == ReminderClaim.FAILED and claim.last_error == "no_recipient"
+    assert "送信先なし" in page
+    # A recipient is added: the reminder goes out at the next run after the backoff.
+    Shop.objects.filter(pk=shop.pk).update(notify_emails="tenchou@savaway.example.jp")
+    with time_machine.travel(datetime(2027, 2, 16, 9, 10, tzinfo=JST), tick=False):
+        assert run().sent == 1
+    assert ReminderClaim.objects.get().status == ReminderClaim.SENT
+
+
+def misbehaving_smtp(settings, **behaviour):
+    from tests.faults.smtp import Smtp
+
+    server = Smtp(**behaviour)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 2
+    settings.REMINDER_STAFF_EMAILS = []
+    return server
+
+
+def test_a_lost_reply_to_the_end_of_data_is_the_one_duplicate_window(settings):
+    with at((2026, 11, 26)):
+        au_shop("2026-11-26")
+        au_shop("2026-11-26", notify="second@savaway.example.jp")
+    with misbehaving_smtp(settings, drop={1}) as server:
+        with at((2027, 2, 16)):
+            report = run()
+        assert (report.sent, report.uncertain) == (1, 1)
+        uncertain = ReminderClaim.objects.get(status=ReminderClaim.FAILED)
+        assert uncertain.last_error.startswith("no reply after the end of the message")
+        assert uncertain.attempts == 1
+        with time_machine.travel(datetime(2027, 2, 16, 9, 5, tzinfo=JST), tick=False):
+            assert run().sent == 1  # retried the same day, after REMINDER_RETRY_AFTER
+    ids = server.message_ids()
+    assert len(ids) == 3 and len(set(ids)) == 2  # the dropped one twice, same Message-ID
+
+
+def test_a_refused_end_of_data_is_retried_without_a_duplicate(settings):
+    with at((2026, 11, 26)):
+        au_shop("2026-11-26")
+    with misbehaving_smtp(settings, refuse={1}) as server:
+        with at((2027, 2, 16)):
+            report = run()
+        assert (report.sent, report.failed, report.uncertain) == (0, 1, 0)
+        with time_machine.travel(datetime(2027, 2, 16, 9, 5, tzinfo=JST), tick=False):
+            assert run().sent == 1
+    assert len(server.message_ids()) == 1
+
+
+def test_one_smtp_connection_per_chunk(settings):
+    settings.REMINDER_CHUNK_SIZE = 2
+    with at((2026, 11, 26)):
+        for i in range(5):
+            au_shop("2026-11-26", notify=f"shop{i}@savaway.example.jp")
+    with misbehaving_smtp(settings) as server:
+        with at((2027, 2, 16)):
+            report = run()
+    assert report.sent == 5 and len(server.message_ids()) == 5
+    assert server.connections == report.connections == 3
+
+
+def test_a_run_out_of_time_hands_the_rest_to_the_next_run(settings):
+    from django.core import mail
+
+    with at((2026, 11, 26)):
+        for i in range(3):
+            au_shop("2026-11-26", notify=f"shop{i}@savaway.example.jp")
+    settings.REMINDER_RUN_SECONDS = 0  # the budget is spent before the first e-mail
+    with at((2027, 2, 16)):
+        first = run()
+        assert (first.claimed, first.sent, first.more) == (3, 0, True)
+        assert set(ReminderClaim.objects.values_list("run_token", flat=True)) == {""}
+        settings.REMINDER_RUN_SECONDS = 240
+        assert run().sent == 3  # the follow-up run, at once (no lease to wait for)
+    assert len(mail.outbox) == 3
+
+
+def test_the_run_repeats_through_the_day_from_reminder_time(smtp, settings):
+    from celery.schedules import crontab
+
+    from shops.tasks import send_expiry_reminders
+
+    entry = settings.CELERY_BEAT_SCHEDULE["expiry-reminders"]
+    assert entry["schedule"] == crontab(minute=f"*/{settings.REMINDER_EVERY_MINUTES}")
+    assert settings.REMINDER_EVERY_MINUTES <= 10
+    with at((2026, 11, 26)):
+        au_shop("2026-11-26")
+    smtp.controller.stop()  # the SMTP server is down at 09:00
+    with time_machine.travel(datetime(2027, 2, 16, 8, 50, tzinfo=JST), tick=False):
+        assert send_expiry_reminders() == {"skipped": "outside sending hours"}
+    with at((2027, 2, 16)):
+        assert send_expiry_reminders()["failed"] == 1
+    smtp.restart()
+    with time_machine.travel(datetime(2027, 2, 16, 9, 10, tzinfo=JST), tick=False):
+        assert send_expiry_reminders()["sent"] == 1  # the same morning, not the next day
+    assert len(smtp.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_any_shop_name_gets_its_reminder_on_one_line():
+    from django.core import mail
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    with at((2026, 11, 26)):
+        neighbour = au_shop("2026-11-26")  # its reminder must go out whatever happens
+
+    # Any text a database can store (PostgreSQL refuses NUL in text; forms refuse it too).
+    names = st.text(alphabet=st.characters(exclude_characters="\x00"), min_size=1, max_size=150)
+
+    @hsettings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(name=names)
+    def check(name):
+        Shop.objects.exclude(pk=neighbour.pk).delete()
+        ReminderClaim.objects.all().delete()
+        mail.outbox.clear()
+        with at((2026, 11, 26)):
+            shop = au_shop("2026-11-26", notify="hostile@savaway.example.jp")
+        Shop.objects.filter(pk=shop.pk).update(short_name=name[:100], name=name)
+        with at((2027, 2, 16)):
+            report = run()
+        assert report.sent == 2 and report.failed == 0
+        for message in mail.outbox:
+            subject = message.message()["Subject"]
+            assert "\n" not in str(subject).replace("\n ", "")  # folded, never broken
+            assert message.recipients() in (
+                ["tenchou@savaway.example.jp"],
+                ["hostile@savaway.example.jp"],
+            )
+
+    check()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed"
+)
+def test_a_reminder_without_recipient_is_shown_on_the_expiry_page(
+    live_server,
+    page,  # noqa: F811 - the browser fixture imported above
+    admin_user,
+    settings,
+):
+    from playwright.sync_api import expect
+
+    from shops.expiry import sync_expiries
+    from tests.conftest import PASSWORD
+
+    settings.REMINDER_STAFF_EMAILS = []
+    issued = timezone.localdate() - timedelta(days=85)  # its key lapses in 5 days
+    shops = {}
+    for label, notify in (("宛先なし店", ""), ("宛先あり店", "tenchou@savaway.example.jp")):
+        shop = Shop(
+            mall="au_pay_market",
+            name=label,
+            short_name=label,
+            url="http://www.dena-ec.com/user/1234567",
+            notify_emails=notify,
+        )
+        shop.settings = {
+            "wowma_api.shop_id": "1234567",
+            "wowma_api.api_key_issued_on": issued.isoformat(),
+        }
+        shop.set_secrets({"wowma_api.api_key": "au-api-key-browser"})
+        shop.save()
+        sync_expiries(shop)
+        shops[label] = shop
+    report = run()
+    assert (report.sent, report.no_recipient) == (1, 1)
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("ユーザー名").fill("admin")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.goto(f"{live_server.url}/shops/expiries/")
+    missing = page.locator("#expiries tr", has_text=shops["宛先なし店"].code)
+    expect(missing.locator(".reminder")).to_have_text("送信先なし")
+    expect(missing.locator(".reminder .badge")).to_be_visible()
+    sent = page.locator("#expiries tr", has_text=shops["宛先あり店"].code)
+    expect(sent.locator(".reminder")).to_contain_text("送信済み")

@@ -87,7 +87,7 @@ URLS = {
     "orders:stock_import": ("post", lambda w: {}, OPERATOR, 302),
 }
 # Reachable without signing in.
-PUBLIC = {"login", "logout", "set_language", "healthz"}
+PUBLIC = {"login", "logout", "set_language", "healthz", "healthz_deep"}
 
 
 def named_patterns(resolver=None, prefix=""):
@@ -419,7 +419,7 @@ def test_health_reports_database_and_broker():
     assert body["status"] == "ok" and body["database"] == "ok" and body["broker"] == "ok"
 
 
-def test_health_fails_when_the_broker_is_down(monkeypatch):
+def test_health_reports_a_broker_down_but_the_node_still_serves(monkeypatch):
     from tempostar.celery import app
 
     down = "redis://:hunter2-broker-pass@127.0.0.1:1/0"
@@ -427,10 +427,13 @@ def test_health_fails_when_the_broker_is_down(monkeypatch):
     monkeypatch.setenv("CELERY_BROKER_URL", down)  # Celery prefers the variable to the setting
     app.conf.broker_url = down
     try:
+        started = time.monotonic()
         response = Client().get("/healthz")
+        elapsed = time.monotonic() - started
     finally:
         app.conf.broker_url = original
-    assert response.status_code == 503
+    # Pages work without the broker: the load balancer keeps this node (issue M).
+    assert response.status_code == 200 and elapsed < 1.0
     body = response.json()
     assert body["database"] == "ok" and body["broker"].startswith("error: ")
     assert "hunter2" not in response.content.decode()

@@ -5,8 +5,9 @@ from shops.reminders import run
 
 class Command(BaseCommand):
     help = (
-        "Send the expiry reminders now due (what the daily beat task does). Each reminder "
-        "goes out once per credential, expiry date and threshold, however often this runs."
+        "Send the expiry reminders now due (what the scheduled run does, at any hour). Each "
+        "reminder goes out once per credential, expiry date and threshold, however often "
+        "this runs."
     )
 
     def add_arguments(self, parser):
@@ -17,13 +18,20 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run, **options):
-        report = run(dry_run=dry_run)
-        for line in report.lines:
-            self.stdout.write(line)
+        totals = {"sent": 0, "failed": 0, "no_recipient": 0, "uncertain": 0}
+        while True:
+            report = run(dry_run=dry_run)
+            for line in report.lines:
+                self.stdout.write(line)
+            for key in totals:
+                totals[key] += getattr(report, key)
+            if dry_run or not report.more:
+                break  # `more`: the run's time budget ran out; go on with the rest
         if dry_run:
             self.stdout.write(f"{len(report.lines)} reminder(s) would be sent.")
         else:
             self.stdout.write(
-                f"sent {report.sent}, failed {report.failed} "
-                f"(failed ones are retried by the next run)"
+                "sent {sent}, failed {failed}, no recipient {no_recipient}, no reply after "
+                "the end of the message {uncertain} (all but the sent ones are retried by "
+                "the next run)".format(**totals)
             )

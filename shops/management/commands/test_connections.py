@@ -49,6 +49,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Batch {limited.batch.pk} is still running; wait for it to finish."
             ) from None
+        except tasks.QueueUnavailable:
+            raise CommandError(
+                "The broker did not take the tests (is it running?). Nothing was queued."
+            ) from None
         if not batch.total:
             self.stdout.write("No testable section in the selected shops.")
             return
