@@ -67,6 +67,11 @@ class AuPayMarket(Connector):
     label = "au PAY マーケット"
     imports_order_mail = True
     order = 30
+    summary = _(
+        "Products by FTP, stock and orders through the Wow!manager API (API key), and order "
+        "mails. Formerly Wowma!."
+    )
+    help_url = "https://manager.wowma.jp/"
     description = _("Formerly Wowma!. Links with the shop manager (FTP, API key).")
     sections = (
         FileTransfer(

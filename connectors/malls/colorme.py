@@ -51,6 +51,8 @@ class Colorme(Connector):
     label = "カラーミーショップ"
     imports_order_mail = True
     order = 130
+    summary = _("Stock through the Color Me Shop API (sign-in at Color Me Shop), and order mails.")
+    help_url = "https://developer.shop-pro.jp/docs/colorme-api"
     sections = (
         ColormeApi(
             "colorme_api",

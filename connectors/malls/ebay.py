@@ -25,6 +25,8 @@ class Ebay(Connector):
     label = "eBay"
     imports_order_mail = False
     order = 100
+    summary = _("Products, stock and orders through the eBay API (sign in to eBay).")
+    help_url = "https://developer.ebay.com/api-docs/static/oauth-tokens.html"
     sections = (
         OAuthGrant(
             "ebay_api",

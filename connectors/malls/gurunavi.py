@@ -1,5 +1,7 @@
 """ぐるなび食市場: only the sender e-mail."""
 
+from django.utils.translation import gettext_lazy as _
+
 from connectors.base import Connector, register
 from connectors.sections import SenderMail
 
@@ -10,4 +12,8 @@ class Gurunavi(Connector):
     label = "ぐるなび食市場"
     imports_order_mail = False
     order = 80
+    summary = _(
+        "Only the sender address of order management's mails to buyers: no product or stock "
+        "linkage."
+    )
     sections = (SenderMail(),)

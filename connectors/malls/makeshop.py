@@ -42,6 +42,8 @@ class Makeshop(Connector):
     label = "MakeShop"
     imports_order_mail = False
     order = 110
+    summary = _("Orders and stock through the MakeShop API.")
+    help_url = "https://developers.makeshop.jp/api/graphql/index.html"
     sections = (
         MakeshopApi(
             "makeshop_api",

@@ -65,6 +65,8 @@ class Qoo10(Connector):
     label = "Qoo10"
     imports_order_mail = False
     order = 90
+    summary = _("Products, stock and orders through the Qoo10 API (API key and QSM login).")
+    help_url = "https://qsm.qoo10.jp/gmkt.inc.gsm.web/Login.aspx"
     sections = (
         Qoo10Api(
             "qoo10_api",
@@ -90,6 +92,7 @@ class Qoo10(Connector):
                 ),
             ),
             features=(PRODUCT, STOCK, ORDER),
+            help_url="https://doc.image-qoo10.jp/sqm/JP/guide_APItoFTP_JP.pdf",
             expiries=(
                 Expiry(
                     "seller_key",

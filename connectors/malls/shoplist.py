@@ -13,6 +13,8 @@ class Shoplist(Connector):
     label = "SHOPLIST"
     imports_order_mail = True
     order = 70
+    summary = _("Products and stock by FTP, and order mails.")
+    help_url = "https://shop-list.com/"
     sections = (
         FileTransfer(
             host="ftp.shop-list.com",

@@ -13,6 +13,8 @@ class Shopserve(Connector):
     label = "ショップサーブ"
     imports_order_mail = True
     order = 120
+    summary = _("Stock with the shop manager's login and API key, and order mails.")
+    help_url = "https://help.shopserve.jp/"
     sections = (
         NoOutsideCheck(
             "shopserve",

@@ -39,6 +39,11 @@ class YahooShopping(Connector):
     label = "Yahoo!ショッピング"
     imports_order_mail = True
     order = 20
+    summary = _(
+        "Products and stock by FTP, orders and stock through the Yahoo! Shopping API (Yahoo! "
+        "JAPAN ID sign-in), and order mails."
+    )
+    help_url = "https://developer.yahoo.co.jp/webapi/shopping/help.html"
     description = _("Links with Store Creator Pro (FTP, Yahoo! JAPAN ID sign-in).")
     sections = (
         FileTransfer(
@@ -124,5 +129,6 @@ class YahooShopping(Connector):
                 ),
             ),
             rules=(together("public_key", "public_key_version"),),
+            help_url="https://store-info.yahoo.co.jp/shopping/toolmanual/setup/i/1329.html",
         ),
     )
