@@ -116,3 +116,13 @@ def test_the_session_keeps_only_the_newest_forms(operator_client):
     kept = operator_client.session["shops.kept_secrets"]
     assert len(kept) == KEPT_MAX
     assert set(kept) == set(tokens[-KEPT_MAX:])
+
+
+@pytest.mark.parametrize("token", ["\x00\x1b", "x" * 100_000, "' OR 1=1 --", "髙" * 50])
+def test_a_forged_token_opens_nothing_and_saves_nothing(operator_client, token):
+    response = submit(
+        operator_client, reverse("shops:create", args=["rakuten"]), kept_secrets=token
+    )
+    assert response.status_code == 200 and not Shop.objects.exists()
+    page = response.content.decode()
+    assert "入力済み(未保存)" not in page and "15分" in page

@@ -116,3 +116,67 @@ def test_production_services_come_from_environment(tmp_path):
         "UTC",
         "ja",
     ]
+
+
+def probe(tmp_path, code, **env_vars):
+    """Run `code` after django.setup() in a child process with only `env_vars` set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE"))}
+    for name in ("EMAIL_URL", "SITE_URL", "PORT", "DEBUG"):
+        env.pop(name, None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="tempostar.settings",
+        VAR_DIR=str(tmp_path),
+        IGNORE_DOTENV="true",
+        SECRET_KEY="probe-secret-key",
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+    )
+    env.update(env_vars)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_default_mail_files_land_in_var_mail(tmp_path):
+    # With no EMAIL_URL, e-mails are files under VAR_DIR/mail: an absolute path, not a folder
+    # named after the checkout's path created inside the checkout.
+    out = probe(
+        tmp_path,
+        "from django.conf import settings as s; from django.core import mail; "
+        "mail.send_mail('件名', '本文', 'from@example.jp', ['to@example.jp']); "
+        "print(s.EMAIL_BACKEND); print(s.EMAIL_FILE_PATH)",
+    )
+    backend, path = out.splitlines()
+    assert backend == "django.core.mail.backends.filebased.EmailBackend"
+    assert path == str(tmp_path / "mail")
+    assert len(list((tmp_path / "mail").iterdir())) == 1
+    # The old bug's trace: a folder named after VAR_DIR's first component in the checkout.
+    assert not (ROOT / tmp_path.parts[1]).exists()
+
+
+def test_make_run_gives_links_the_port_it_serves_on(tmp_path):
+    # Links in e-mails and the OAuth callback follow `make run PORT=...` unless SITE_URL is set.
+    def dry_run(*args):
+        result = subprocess.run(
+            ["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        line = next(x for x in result.stdout.splitlines() if "scripts/run.sh" in x)
+        return line
+
+    assert "PORT=8101 SITE_URL=http://127.0.0.1:8101 " in dry_run("PORT=8101")
+    assert "SITE_URL=http://127.0.0.1:8000 " in dry_run()
+    line = dry_run("PORT=8101", "SITE_URL=https://console.example.jp")
+    assert "SITE_URL=https://console.example.jp " in line
+    out = probe(
+        tmp_path,
+        "from django.conf import settings as s; print(s.SITE_URL)",
+        SITE_URL="http://127.0.0.1:8101",
+    )
+    assert out == "http://127.0.0.1:8101"
