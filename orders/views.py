@@ -95,11 +95,13 @@ class OrderListView(PermissionRequiredMixin, ListView):
             imports = imports.filter(shop=self.shop)
         params = self.request.GET.copy()
         params.pop("page", None)
+        shops = list(self.shops())
         return super().get_context_data(
             q=self.q,
             shop=self.shop,
             shop_code=self.shop.code if self.shop else "",
-            shops=self.shops(),
+            shops=shops,
+            csv_shops=[s for s in shops if s.connector.imports_order_csv],
             imports=imports[:10],
             querystring=params.urlencode(),
             **kwargs,

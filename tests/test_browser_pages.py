@@ -208,6 +208,8 @@ def test_orders_page_from_the_menu_and_from_the_other_shop(live_server, new_page
     expect(orders).to_have_count(1)
     expect(orders).to_contain_text("TEL-20261126-001")
 
+    expect(page.get_by_role("link", name="受注CSVを取り込む")).to_have_count(0)  # viewer
+
     # The その他 shop's page leads to its orders.
     page.goto(f"{live_server.url}/shops/{demo['other'].code}/")
     expect(page.get_by_role("link", name="受注CSVを取り込む")).to_have_count(0)  # viewer
@@ -266,3 +268,14 @@ def test_admin_names_are_japanese(live_server, page, demo):
     expect(content).not_to_contain_text("access")
     # The console's own words do not replace Django's: a change link says 変更.
     expect(content.get_by_role("link", name="変更").first).to_be_visible()
+
+
+def test_an_operator_reaches_the_order_import_from_the_menu(live_server, page, demo):
+    from playwright.sync_api import expect
+
+    log_in(page, live_server.url, "operator")
+    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="受注").click()
+    page.get_by_role("link", name="受注CSVを取り込む").click()
+    expect(page.get_by_role("heading", name=re.compile("受注CSV取込"))).to_contain_text(
+        demo["other"].code
+    )
