@@ -12,6 +12,7 @@ from django.views.generic import DetailView, FormView, ListView, UpdateView
 
 from connectors.base import registry
 from shops.models import Shop
+from shops.views import query_value
 
 from . import jobs, tasks
 from .models import ImportJob, Order, OrderLine, Product
@@ -66,9 +67,9 @@ class OrderListView(PermissionRequiredMixin, ListView):
         ).only("code", "short_name", "mall")
 
     def get_queryset(self):
-        self.q = self.request.GET.get("q", "").strip()[:100]
+        self.q = query_value(self.request, "q")
         self.shop = None
-        code = self.request.GET.get("shop", "")
+        code = query_value(self.request, "shop", 16)
         if code:
             self.shop = Shop.objects.filter(code=code).first()
         qs = Order.objects.select_related("shop", "import_job__created_by").prefetch_related(
@@ -138,7 +139,7 @@ class ProductListView(PermissionRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        q = self.request.GET.get("q", "").strip()
+        q = query_value(self.request, "q")
         qs = Product.objects.all()
         if q:
             qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q))
@@ -146,7 +147,7 @@ class ProductListView(PermissionRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            q=self.request.GET.get("q", ""), form=UploadForm(), **kwargs
+            q=query_value(self.request, "q"), form=UploadForm(), **kwargs
         )
 
 

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -31,6 +32,14 @@ from .forms import KeptSecrets, ShopForm
 from .history import describe_changes
 from .models import CheckBatch, ConnectionCheck, CredentialExpiry, Shop
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def query_value(request, name: str, max_length: int = 100) -> str:
+    """A query-string value without control characters (PostgreSQL refuses NUL in a query),
+    trimmed and cut to a sane length."""
+    return CONTROL.sub("", request.GET.get(name, "")).strip()[:max_length]
+
 
 class ShopListView(PermissionRequiredMixin, ListView):
     permission_required = "shops.view_shop"
@@ -41,8 +50,8 @@ class ShopListView(PermissionRequiredMixin, ListView):
         return settings.SHOPS_PER_PAGE
 
     def get_queryset(self):
-        qs = Shop.objects.search(self.request.GET.get("q", ""))
-        mall = self.request.GET.get("mall", "")
+        qs = Shop.objects.search(query_value(self.request, "q"))
+        mall = query_value(self.request, "mall")
         if mall in registry:
             qs = qs.filter(mall=mall)
         # The last finished connection check of each shop, in the same query.
@@ -69,8 +78,8 @@ class ShopListView(PermissionRequiredMixin, ListView):
         for shop in ctx["shops"]:
             shop.days_left = days_left(shop.next_expiry, today) if shop.next_expiry else None
         ctx.update(
-            q=self.request.GET.get("q", ""),
-            mall=self.request.GET.get("mall", ""),
+            q=query_value(self.request, "q"),
+            mall=query_value(self.request, "mall"),
             mall_choices=registry.choices(),
             querystring=params.urlencode(),
         )

@@ -102,3 +102,13 @@ def test_an_unreachable_server_gets_advice_for_any_kind_of_section():
     message = str(MESSAGES["unreachable"])
     assert "FTP" not in message
     assert "ホストアドレス" in message and "しばらくしてから" in message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"q": "\x00"}, {"q": "サバ\x00ウェイ"}, {"mall": "\x00"}, {"within": "\x00"}, {"q": "%_\\"}],
+)
+def test_the_list_pages_take_any_query_string(client, demo, query):
+    client.force_login(demo["users"]["viewer"])
+    for url in (reverse("shops:list"), reverse("shops:expiries"), reverse("orders:products")):
+        assert client.get(url, query).status_code == 200, url
