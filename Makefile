@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test faults bench lint messages venv clean
+.PHONY: run test faults bench lint messages screenshots venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Every main page at 1366 and 390 px into docs/screenshots/ (Playwright + /usr/bin/chromium;
+# a throw-away database with demo data, nothing else is touched).
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
 
 # Regenerate and compile the translations (needs GNU gettext).
 messages: $(STAMP)

@@ -17,7 +17,11 @@ SUCCESS, FAILED, UNTESTED = "success", "failed", "untested"
 MESSAGES = {
     "ok": _("Connected and authenticated."),
     "auth_failed": _("Authentication failed: check the ID, password or key."),
-    "unreachable": _("Cannot connect: check the host address and port, or try again later."),
+    # Also the answer for a mall's API that cannot be reached: no FTP-only advice here.
+    "unreachable": _(
+        "Cannot reach the server. If you entered its host address and port, check them; "
+        "otherwise the mall's server may be down: try again later."
+    ),
     "timeout": _("Timed out: the server did not answer in time."),
     "cert_error": _("Certificate error: the server's certificate could not be verified."),
     "host_key_changed": _(

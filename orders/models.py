@@ -23,6 +23,7 @@ class Product(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = _("product")
+        verbose_name_plural = _("products")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -45,6 +46,7 @@ class Order(models.Model):
     class Meta:
         ordering = ["-ordered_at", "-pk"]
         verbose_name = _("order")
+        verbose_name_plural = _("orders")
         constraints = [
             models.UniqueConstraint(fields=["shop", "order_number"], name="one_order_per_number")
         ]
@@ -64,6 +66,7 @@ class OrderLine(models.Model):
     class Meta:
         ordering = ["order", "line_no"]
         verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
 
     def __str__(self) -> str:
         return f"{self.product_code} x{self.quantity}"
@@ -108,6 +111,7 @@ class ImportJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("import")
+        verbose_name_plural = _("imports")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.filename} {self.status}"

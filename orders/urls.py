@@ -5,6 +5,7 @@ from . import views
 app_name = "orders"
 
 urlpatterns = [
+    path("", views.OrderListView.as_view(), name="list"),
     path("import/<str:code>/", views.OrderImportView.as_view(), name="import"),
     path("imports/<int:pk>/", views.ImportJobView.as_view(), name="job"),
     path("template.zip", views.TemplateDownloadView.as_view(), name="template"),

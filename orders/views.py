@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -14,11 +14,13 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, FormView, ListView, UpdateView
 
+from connectors.base import registry
 from shops.forms import NumberField, StrictTextField
 from shops.models import Shop
+from shops.views import query_value
 
 from . import jobs, tasks
-from .models import ImportJob, Product
+from .models import ImportJob, Order, OrderLine, Product
 from .templatefiles import template_zip
 
 
@@ -120,8 +122,69 @@ class OrderImportView(UploadLimitMixin, PermissionRequiredMixin, FormView):
         return reverse("orders:import", args=[kwargs["code"]])
 
     def get_context_data(self, **kwargs):
-        recent = self.shop.import_jobs.filter(kind=ImportJob.ORDERS)[:10]
+        recent = self.shop.import_jobs.filter(kind=ImportJob.ORDERS).select_related("created_by")[
+            :10
+        ]
         return super().get_context_data(shop=self.shop, recent=recent, **kwargs)
+
+
+class OrderListView(PermissionRequiredMixin, ListView):
+    """受注: the orders imported from order CSV files, with their lines, per shop and by
+    search; beside them each import's summary (who, when, which file, counts, stock)."""
+
+    permission_required = "orders.view_order"
+    template_name = "orders/order_list.html"
+    context_object_name = "orders"
+    paginate_by = 30
+
+    def shops(self):
+        """Shops that hold orders or take them by CSV, for the shop filter."""
+        csv_malls = [c.code for c in registry.all() if c.imports_order_csv]
+        return Shop.objects.filter(
+            Q(mall__in=csv_malls) | Exists(Order.objects.filter(shop=OuterRef("pk")))
+        ).only("code", "short_name", "mall")
+
+    def get_queryset(self):
+        self.q = query_value(self.request, "q")
+        self.shop = None
+        code = query_value(self.request, "shop", 16)
+        if code:
+            self.shop = Shop.objects.filter(code=code).first()
+        qs = Order.objects.select_related("shop", "import_job__created_by").prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("line_no"))
+        )
+        if self.shop is not None:
+            qs = qs.filter(shop=self.shop)
+        if self.q:
+            lines = OrderLine.objects.filter(order=OuterRef("pk")).filter(
+                Q(product_code__icontains=self.q) | Q(product_name__icontains=self.q)
+            )
+            qs = qs.filter(
+                Q(order_number__icontains=self.q)
+                | Q(customer_name__icontains=self.q)
+                | Exists(lines)
+            )
+        return qs
+
+    def get_context_data(self, **kwargs):
+        imports = ImportJob.objects.filter(kind=ImportJob.ORDERS).select_related(
+            "shop", "created_by"
+        )
+        if self.shop is not None:
+            imports = imports.filter(shop=self.shop)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        shops = list(self.shops())
+        return super().get_context_data(
+            q=self.q,
+            shop=self.shop,
+            shop_code=self.shop.code if self.shop else "",
+            shops=shops,
+            csv_shops=[s for s in shops if s.connector.imports_order_csv],
+            imports=imports[:10],
+            querystring=params.urlencode(),
+            **kwargs,
+        )
 
 
 class ImportJobView(PermissionRequiredMixin, DetailView):
@@ -162,7 +225,7 @@ class ProductListView(PermissionRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        q = self.request.GET.get("q", "").strip()
+        q = query_value(self.request, "q")
         qs = Product.objects.all()
         if q:
             qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q))
@@ -170,7 +233,7 @@ class ProductListView(PermissionRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            q=self.request.GET.get("q", ""), form=UploadForm(), **kwargs
+            q=query_value(self.request, "q"), form=UploadForm(), **kwargs
         )
 
 

@@ -5,11 +5,7 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PORT=${PORT:-8000}
 mkdir -p var
-# Links in e-mails and the OAuth callback follow the port, unless SITE_URL is set in the
-# environment or in .env.
-if [ -z "${SITE_URL:-}" ] && ! grep -qs '^SITE_URL=' .env; then
-  export SITE_URL="http://127.0.0.1:${PORT}"
-fi
+. scripts/site_url.sh
 
 pids=()
 stop() {

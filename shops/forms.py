@@ -3,9 +3,13 @@
 The form validates and describes the edit (shops.store.Edit); shops.store writes it.
 """
 
+import json
 import re
+import secrets
+import time
 from dataclasses import dataclass, field
 
+from cryptography.fernet import InvalidToken
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
@@ -14,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors import fields as F
 from connectors.sections import KEEP
+from tempostar import crypto
+from tempostar.security import remember_secrets
 
 from .models import Shop
 from .store import Edit
@@ -23,6 +29,66 @@ http_url = URLValidator(
     message=_("Enter a full URL starting with http:// or https://."),
 )
 COMMON_FIELDS = list(Shop.COMMON_FIELDS)
+
+# Secrets typed into a form that came back with an error (see KeptSecrets).
+KEPT_FIELD = "kept_secrets"  # the hidden input holding the form's token
+KEPT_LIFETIME = 15 * 60  # seconds
+KEPT_SESSION_KEY = "shops.kept_secrets"
+KEPT_MAX = 5  # forms per session with kept secrets; the oldest goes first
+
+
+class KeptSecrets:
+    """Secrets typed into a shop form that came back with an error, kept until the corrected
+    submit so the user does not have to type them again.
+
+    They stay on the server: encrypted with the field encryption keys (tempostar.crypto) in
+    the user's session, under a random token that the form carries in a hidden field. A token
+    opens only the form it was made for (`form_key`: the mall of a new shop, or the shop's
+    code), only in the session that made it, and only for KEPT_LIFETIME seconds (the Fernet
+    token's own timestamp is checked too). The values never go back into the HTML.
+    """
+
+    def __init__(self, session, form_key: str):
+        self.session, self.form_key = session, form_key
+
+    def _live(self) -> dict:
+        now = time.time()
+        entries = self.session.get(KEPT_SESSION_KEY) or {}
+        return {t: e for t, e in entries.items() if e.get("until", 0) > now}
+
+    def load(self, token: str) -> dict[str, str]:
+        """The secrets kept under `token` for this form, by field id ("section.field")."""
+        entry = self._live().get(token or "")
+        if not entry or entry.get("form") != self.form_key:
+            return {}
+        try:
+            raw = crypto.fernet().decrypt(entry["box"].encode("ascii"), ttl=KEPT_LIFETIME)
+        except (InvalidToken, KeyError, ValueError):
+            return {}
+        values = {k: v for k, v in json.loads(raw).items() if isinstance(v, str) and v}
+        remember_secrets(values.values())  # masked in this request's error reports
+        return values
+
+    def save(self, values: dict[str, str], replaces: str = "") -> str:
+        """Keep `values` under a new token (dropping the one they replace); "" if none."""
+        entries = self._live()
+        entries.pop(replaces or "", None)
+        token = ""
+        if values:
+            token = secrets.token_urlsafe(24)
+            entries[token] = {
+                "form": self.form_key,
+                "until": time.time() + KEPT_LIFETIME,
+                "box": crypto.encrypt(json.dumps(values, ensure_ascii=False)),
+            }
+            for old in sorted(entries, key=lambda t: entries[t]["until"])[:-KEPT_MAX]:
+                del entries[old]
+        self.session[KEPT_SESSION_KEY] = entries
+        return token
+
+    def discard(self, token: str) -> None:
+        if token:
+            self.save({}, replaces=token)
 
 
 # ---- typed values: every text a person sends goes through these fields --------------------
@@ -169,8 +235,10 @@ class FieldRow:
     bound: forms.BoundField
     spec: F.Field
     clear: forms.BoundField | None = None
+    discard: forms.BoundField | None = None
     is_set: bool = False
     hint: str = ""
+    kept: bool = False  # typed into a submit that came back with an error; not saved yet
 
 
 @dataclass
@@ -197,11 +265,20 @@ class ShopForm(forms.ModelForm):
             "mobile_url": forms.URLInput(attrs={"placeholder": "https://www.example.jp/shop/"}),
         }
 
-    def __init__(self, *args, connector, can_edit_credentials=True, **kwargs):
+    def __init__(self, *args, connector, can_edit_credentials=True, kept=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.connector = connector
         self.can_edit_credentials = can_edit_credentials
         self.warnings: list[str] = []
+        # Secrets kept from this form's previous submit (KeptSecrets), by field id.
+        self.kept = kept if can_edit_credentials else None
+        self.kept_token = ""
+        self.kept_values: dict[str, str] = {}
+        if self.is_bound and self.kept is not None:
+            self.kept_token = str(self.data.get(KEPT_FIELD, ""))[:100]
+            self.kept_values = self.kept.load(self.kept_token)
+        # A token that opens nothing: its secrets lapsed (or it belongs to another page).
+        self.kept_lost = bool(self.kept_token) and not self.kept_values
         for name in ("url", "mobile_url"):
             f = self.fields[name]
             f.validators = [http_url]
@@ -239,6 +316,13 @@ class ShopForm(forms.ModelForm):
                             label=_("Delete"), required=False, disabled=not can_edit_credentials
                         )
                         row.clear = self[name + "__clear"]
+                    self.fields[name + "__discard"] = forms.BooleanField(
+                        label=_("Discard what was typed"),
+                        required=False,
+                        disabled=not can_edit_credentials,
+                    )
+                    row.discard = self[name + "__discard"]
+                    row.kept = fid in self.kept_values
                 group.rows.append(row)
             self.groups.append(group)
 
@@ -275,6 +359,15 @@ class ShopForm(forms.ModelForm):
                 self.warnings.append(F.invisible_warning(f.label))
         if not self.can_edit_credentials:
             return cleaned
+        if self.kept_lost:
+            # Saving now would silently drop what the user typed before.
+            self.add_error(
+                None,
+                _(
+                    "The credentials you typed before were discarded: they are kept for 15 "
+                    "minutes only. Type them again, then save."
+                ),
+            )
         url = cleaned.get("url") or ""
         hints = self.instance.secret_hints or {}
         for group in self.groups:
@@ -286,8 +379,12 @@ class ShopForm(forms.ModelForm):
                 spec, name = row.spec, self.field_name(section, row.spec)
                 value = cleaned.get(name)
                 if spec.secret:
+                    fid = section.field_id(spec)
+                    kept = self.kept_values.get(fid)
+                    if not value and kept and not cleaned.get(name + "__discard"):
+                        value = cleaned[name] = kept  # typed into the previous submit
                     cleared = cleaned.get(name + "__clear")
-                    if not value and not cleared and section.field_id(spec) in hints:
+                    if not value and not cleared and fid in hints:
                         value = KEEP  # stored and kept
                 elif isinstance(value, str):
                     value = value.strip()
@@ -306,9 +403,59 @@ class ShopForm(forms.ModelForm):
                         )
                 values[spec.name] = value
             for fname, messages in section.errors(values).items():
+                name = self.field_name(section, section.field(fname))
+                if name in self.errors:
+                    continue  # the field's own message says what is wrong; one is enough
                 for message in messages:
-                    self.add_error(self.field_name(section, section.field(fname)), message)
+                    self.add_error(name, message)
         return cleaned
+
+    # ---- after an error -----------------------------------------------------------------
+
+    def rows_in_page_order(self):
+        """(field name, bound field) of every input, as the page shows them."""
+        for name in COMMON_FIELDS:
+            yield name, self[name]
+        for group in self.groups:
+            for row in group.rows:
+                yield self.field_name(group.section, row.spec), row.bound
+
+    def keep_secrets(self) -> None:
+        """The form came back with an error: keep the secrets it holds (typed now or kept
+        from before, each valid) for the corrected submit, and mark their rows."""
+        if self.kept is None:
+            return
+        values = {}
+        for group in self.groups:
+            for row in group.rows:
+                if not row.spec.secret:
+                    continue
+                value = self.cleaned_data.get(self.field_name(group.section, row.spec))
+                if isinstance(value, str) and value:
+                    values[group.section.field_id(row.spec)] = value
+                row.kept = group.section.field_id(row.spec) in values
+        self.kept_token = self.kept.save(values, replaces=self.kept_token)
+
+    def saved(self) -> None:
+        """The submit was saved: the kept secrets are no longer needed."""
+        if self.kept is not None:
+            self.kept.discard(self.kept_token)
+            self.kept_token = ""
+
+    def error_list(self) -> list[dict]:
+        """Each field's errors in page order, for the summary above the form; the first
+        field with an error gets the focus when the page loads."""
+        found = []
+        for name, bound in self.rows_in_page_order():
+            if not bound.errors:
+                continue
+            attrs = self.fields[name].widget.attrs
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = f"{bound.auto_id}-error"
+            if not found:
+                attrs["autofocus"] = True
+            found.append({"id": bound.id_for_label, "label": bound.label, "errors": bound.errors})
+        return found
 
     # ---- the edit -----------------------------------------------------------------------
 

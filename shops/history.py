@@ -57,6 +57,7 @@ def describe_changes(connector, entries):
                 "user": entry.username or _("(deleted user)"),
                 "action": entry.get_action_display(),
                 "via": entry.get_via_display(),
+                "via_code": entry.via,
                 "changes": changes,
             }
         )

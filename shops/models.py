@@ -29,6 +29,7 @@ class ShopCode(models.Model):
 
     class Meta:
         verbose_name = _("issued shop code")
+        verbose_name_plural = _("issued shop codes")
 
     def __str__(self) -> str:
         return self.code

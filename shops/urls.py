@@ -21,4 +21,6 @@ urlpatterns = [
     path("checks/all/", views.CheckAllView.as_view(), name="check_all"),
     path("checks/<int:pk>/", views.CheckStatusView.as_view(), name="check_status"),
     path("checks/batch/<int:pk>/", views.CheckBatchView.as_view(), name="check_batch"),
+    # Last: a shop code must not shadow the fixed paths above.
+    path("<str:code>/", views.ShopDetailView.as_view(), name="detail"),
 ]

@@ -1,4 +1,6 @@
+import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,16 +15,32 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.generic import CreateView, DeleteView, ListView, TemplateView, UpdateView
+from django.views.generic import (
+    CreateView,
+    DeleteView,
+    DetailView,
+    ListView,
+    TemplateView,
+    UpdateView,
+)
 
+from connectors import fields as F
 from connectors.base import registry
 from connectors.fields import parse_number
 
 from . import checks, oauth, reminders, store, tasks
 from .expiry import days_left, describe, readable
-from .forms import ShopForm
+from .forms import KeptSecrets, ShopForm
 from .history import describe_changes
 from .models import CheckBatch, ConnectionCheck, CredentialExpiry, Shop
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def query_value(request, name: str, max_length: int = 100) -> str:
+    """A query-string value without control characters (PostgreSQL refuses NUL in a query),
+    trimmed and cut to a sane length."""
+    return CONTROL.sub("", request.GET.get(name, "")).strip()[:max_length]
 
 
 class ShopListView(PermissionRequiredMixin, ListView):
@@ -34,8 +52,8 @@ class ShopListView(PermissionRequiredMixin, ListView):
         return settings.SHOPS_PER_PAGE
 
     def get_queryset(self):
-        qs = Shop.objects.search(self.request.GET.get("q", ""))
-        mall = self.request.GET.get("mall", "")
+        qs = Shop.objects.search(query_value(self.request, "q"))
+        mall = query_value(self.request, "mall")
         if mall in registry:
             qs = qs.filter(mall=mall)
         # The last finished connection check of each shop, in the same query.
@@ -62,8 +80,8 @@ class ShopListView(PermissionRequiredMixin, ListView):
         for shop in ctx["shops"]:
             shop.days_left = days_left(shop.next_expiry, today) if shop.next_expiry else None
         ctx.update(
-            q=self.request.GET.get("q", ""),
-            mall=self.request.GET.get("mall", ""),
+            q=query_value(self.request, "q"),
+            mall=query_value(self.request, "mall"),
             mall_choices=registry.choices(),
             querystring=params.urlencode(),
         )
@@ -75,12 +93,49 @@ class MallPickerView(PermissionRequiredMixin, TemplateView):
     template_name = "shops/mall_picker.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(connectors=registry.all(), **kwargs)
+        cards = []
+        for connector in registry.all():
+            features = []
+            for section in connector.sections:
+                for feature in section.features:
+                    if feature not in features:
+                        features.append(feature)
+            cards.append(
+                SimpleNamespace(
+                    connector=connector,
+                    summary=connector.summary or connector.description,
+                    features=[F.FEATURE_LABELS[f] for f in F.FEATURE_LABELS if f in features],
+                    help_url=connector.help_url,
+                )
+            )
+        return super().get_context_data(cards=cards, **kwargs)
+
+
+class ShopFormMixin:
+    """What the create and edit pages share: secrets typed into a submit that comes back
+    with an error are kept for the corrected one (forms.KeptSecrets), and the page lists the
+    errors and puts the cursor in the first one."""
+
+    def kept_secrets(self) -> KeptSecrets:
+        raise NotImplementedError
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "kept": self.kept_secrets()}
+
+    def form_invalid(self, form):
+        form.keep_secrets()
+        return super().form_invalid(form)
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        form = ctx["form"]
+        ctx["error_list"] = form.error_list() if form.is_bound else []
+        return ctx
 
 
 # The shop form carries credentials: error reports mask every POST field of these views.
 @method_decorator(sensitive_post_parameters(), name="dispatch")
-class ShopCreateView(PermissionRequiredMixin, CreateView):
+class ShopCreateView(ShopFormMixin, PermissionRequiredMixin, CreateView):
     permission_required = "shops.add_shop"
     form_class = ShopForm
     template_name = "shops/shop_form.html"
@@ -91,12 +146,16 @@ class ShopCreateView(PermissionRequiredMixin, CreateView):
         self.connector = registry.get(kwargs["mall"])
         return super().dispatch(request, *args, **kwargs)
 
+    def kept_secrets(self):
+        return KeptSecrets(self.request.session, f"new:{self.connector.code}")
+
     def get_form_kwargs(self):
         # Anyone who may register a shop may enter its first credentials.
         return {**super().get_form_kwargs(), "connector": self.connector}
 
     def form_valid(self, form):
         self.object = store.create(self.connector, form.edit(), user=self.request.user)
+        form.saved()
         messages.success(
             self.request,
             _("Registered %(name)s with shop code %(code)s.")
@@ -122,12 +181,15 @@ class ShopCreateView(PermissionRequiredMixin, CreateView):
 
 
 @method_decorator(sensitive_post_parameters(), name="dispatch")
-class ShopUpdateView(PermissionRequiredMixin, UpdateView):
+class ShopUpdateView(ShopFormMixin, PermissionRequiredMixin, UpdateView):
     permission_required = "shops.change_shop"
     form_class = ShopForm
     model = Shop
     slug_field = slug_url_kwarg = "code"
     template_name = "shops/shop_form.html"
+
+    def kept_secrets(self):
+        return KeptSecrets(self.request.session, f"shop:{self.object.code}")
 
     def get_form_kwargs(self):
         return {
@@ -150,6 +212,7 @@ class ShopUpdateView(PermissionRequiredMixin, UpdateView):
                 ),
             )
             return self.form_invalid(form)
+        form.saved()
         if changes:
             messages.success(self.request, _("Saved."))
         else:
@@ -162,33 +225,13 @@ class ShopUpdateView(PermissionRequiredMixin, UpdateView):
         return reverse("shops:edit", args=[self.object.code])
 
     def get_context_data(self, **kwargs):
-        history = self.object.changes.select_related("user")[:50]
         ctx = super().get_context_data(
-            connector=self.object.connector,
-            history=describe_changes(self.object.connector, history),
-            **kwargs,
+            connector=self.object.connector, history=shop_history(self.object), **kwargs
         )
-        last = checks.latest_checks(self.object)
-        expiries = {}
-        today = timezone.localdate()
-        for row in readable(self.object.expiries.all()):
-            row.days_left = days_left(row.expires_at, today)
-            row.expires_on = timezone.localdate(row.expires_at - timedelta(microseconds=1))
-            row.label = next(
-                e.label
-                for e in self.object.connector.section(row.section).expiries
-                if e.credential == row.credential
-            )
-            expiries.setdefault(row.section, []).append(row)
+        details = section_details(self.object)
         for group in ctx["form"].groups:
-            key = group.section.key
-            values, hints = section_state(self.object, group.section)
-            group.last_check = last.get(key)
-            group.expiries = expiries.get(key, [])
-            group.status = group.section.status(values, hints)
-            group.signed_in = group.section.signed_in(hints)
-            if group.section.provider is not None:
-                group.missing_settings = group.section.provider.missing_settings()
+            for name, value in vars(details[group.section.key]).items():
+                setattr(group, name, value)
         return ctx
 
     def render_to_response(self, context, **kwargs):
@@ -209,6 +252,89 @@ def section_state(shop: Shop, section) -> tuple[dict, dict]:
         k[len(prefix) :]: v for k, v in (shop.secret_hints or {}).items() if k.startswith(prefix)
     }
     return values, hints
+
+
+def shop_history(shop: Shop):
+    return describe_changes(shop.connector, shop.changes.select_related("user")[:50])
+
+
+def section_details(shop: Shop) -> dict[str, SimpleNamespace]:
+    """What the shop's pages show beside each section's fields: the last connection test,
+    the expiry rows, the state lines, the sign-in state and where the mall explains it."""
+    connector = shop.connector
+    last = checks.latest_checks(shop)
+    expiries: dict[str, list] = {}
+    today = timezone.localdate()
+    for row in readable(shop.expiries.all()):
+        try:
+            section = connector.section(row.section)
+            row.label = next(e.label for e in section.expiries if e.credential == row.credential)
+        except (LookupError, StopIteration):
+            continue
+        row.days_left = days_left(row.expires_at, today)
+        row.expires_on = timezone.localdate(row.expires_at - timedelta(microseconds=1))
+        expiries.setdefault(row.section, []).append(row)
+    details = {}
+    for section in connector.sections:
+        values, hints = section_state(shop, section)
+        details[section.key] = SimpleNamespace(
+            last_check=last.get(section.key),
+            expiries=expiries.get(section.key, []),
+            status=section.status(values, hints),
+            signed_in=section.signed_in(hints),
+            missing_settings=(
+                section.provider.missing_settings() if section.provider is not None else []
+            ),
+        )
+    return details
+
+
+class ShopDetailView(PermissionRequiredMixin, DetailView):
+    """A shop as it is set up, for every role: each value as the form shows it (secrets only
+    as set or not), each section's last connection test and expiry dates, and the history."""
+
+    permission_required = "shops.view_shop"
+    model = Shop
+    slug_field = slug_url_kwarg = "code"
+    template_name = "shops/shop_detail.html"
+    context_object_name = "shop"
+
+    def get_context_data(self, **kwargs):
+        shop = self.object
+        connector = shop.connector
+        common = []
+        for name in Shop.COMMON_FIELDS:
+            field = Shop._meta.get_field(name)
+            value = getattr(shop, f"get_{name}_display")() if field.choices else getattr(shop, name)
+            common.append({"name": name, "label": field.verbose_name, "value": value})
+        details = section_details(shop)
+        stored = shop.settings or {}
+        hints = shop.secret_hints or {}
+        sections = []
+        for section in connector.sections:
+            rows = []
+            for spec in section.fields:
+                fid = section.field_id(spec)
+                if spec.secret:
+                    rows.append({"spec": spec, "secret": True, "is_set": fid in hints})
+                else:
+                    rows.append({"spec": spec, "value": spec.display(stored.get(fid))})
+            sections.append(
+                SimpleNamespace(
+                    section=section,
+                    rows=rows,
+                    features=[F.FEATURE_LABELS[f] for f in section.features],
+                    help_url=section.help_url or connector.help_url,
+                    **vars(details[section.key]),
+                )
+            )
+        return super().get_context_data(
+            connector=connector,
+            common=common,
+            sections=sections,
+            history=shop_history(shop),
+            **kwargs,
+        )
 
 
 class ShopDeleteView(PermissionRequiredMixin, DeleteView):

@@ -83,3 +83,49 @@ class ConsoleUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, ConsoleUserAdmin)
+
+
+# The admin's own titles, and django-axes' names (it ships no Japanese): the strings below are
+# axes' msgids, listed here so that `make messages` keeps their translations in locale/.
+admin.site.site_header = _("TEMPOSTAR administration")
+admin.site.site_title = _("TEMPOSTAR administration")
+admin.site.index_title = _("Users, login protection and records")
+AXES_NAMES = (
+    _("access attempt"),
+    _("access attempts"),
+    _("access log"),
+    _("access logs"),
+    _("access failure"),
+    _("access failures"),
+    _("access attempt expiration"),
+    _("access attempt expirations"),
+    _("Access Attempt"),
+    _("User Agent"),
+    _("IP Address"),
+    _("Username"),
+    _("HTTP Accept"),
+    _("Path"),
+    _("Attempt Time"),
+    _("Access lock out"),
+    _("GET Data"),
+    _("POST Data"),
+    _("Failed Logins"),
+    _("Expires At"),
+    _("Logout Time"),
+    _("Locked Out"),
+    _("Form Data"),
+    _("Meta Data"),
+    _("Clean up expired attempts"),
+    _("Attempt Remaining"),
+    _("Not set"),
+)
+
+
+def _name_axes() -> None:
+    from django.apps import apps
+
+    if apps.is_installed("axes"):
+        apps.get_app_config("axes").verbose_name = _("Login protection")
+
+
+_name_axes()

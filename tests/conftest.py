@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Permission
 
@@ -75,6 +78,77 @@ def make_shop(db):
         return Shop.objects.create(mall=mall, **defaults)
 
     return make
+
+
+# ---- browser tests: one chromium for the whole session ---------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    # Browser tests run last: Playwright keeps an event loop in the main thread while the
+    # browser is open, and no other test should run beside it.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium through Playwright, started once and shared by every browser test."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run does")
+    # The ORM calls a test makes between page loads are synchronous and safe, though
+    # Playwright's event loop is running in this thread.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def new_page(browser, request, settings):
+    """new_page(width=1366, height=768): a page in a fresh browser context (its own cookies).
+
+    Every page is served with a Content-Security-Policy: anything the browser blocked (an
+    inline script or handler, a foreign style) fails the test."""
+    contexts, violations = [], []
+
+    def make(width=1366, height=768):
+        context = browser.new_context(locale="ja-JP", viewport={"width": width, "height": height})
+        context.set_default_timeout(15_000)
+        context.on(
+            "console",
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    failed = getattr(request.node, "rep_call", None)
+    for i, context in enumerate(contexts):
+        if failed is not None and failed.failed and context.pages:
+            path = settings.VAR_DIR / f"browser-{request.node.name}-{i}.png"
+            context.pages[-1].screenshot(path=str(path), full_page=True)
+        context.close()
+    assert violations == []
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 # A mall's local provider, used by the expiry and sign-in tests too.

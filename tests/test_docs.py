@@ -43,7 +43,7 @@ def test_every_relative_link_points_at_a_file():
             if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("#"):
                 continue
             file_part = target.split("#", 1)[0]
-            if not (path.parent / file_part).resolve().is_file():
+            if not (path.parent / file_part).resolve().exists():
                 broken.append(f"{path.relative_to(ROOT)}: {target}")
     assert not broken, "Links to missing files:\n" + "\n".join(broken)
 

@@ -19,7 +19,6 @@ from shops.models import CredentialExpiry, ReminderClaim, Shop
 from shops.reminders import run
 from tests.mall_data import MALLS, post_data
 from tests.servers import free_port
-from tests.test_browser import page  # noqa: F401 - the browser fixture
 
 JST = ZoneInfo("Asia/Tokyo")
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.test_browser import CHROMIUM, page  # noqa: F401 - the browser fixture
+from tests.conftest import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,

@@ -56,6 +56,7 @@ def world(make_shop):
 # Denied: an anonymous user goes to the login page, a signed-in one gets 403.
 URLS = {
     "shops:list": ("get", lambda w: {}, VIEWER, 200),
+    "shops:detail": ("get", lambda w: {"code": w["rakuten"]}, VIEWER, 200),
     "shops:expiries": ("get", lambda w: {}, VIEWER, 200),
     "shops:check_status": ("get", lambda w: {"pk": w["check"]}, VIEWER, 200),
     "shops:check_batch": ("get", lambda w: {"pk": w["batch"]}, VIEWER, 200),
@@ -79,6 +80,7 @@ URLS = {
     ),
     "oauth_callback": ("get", lambda w: {}, ADMIN, 400),  # no flow started: refused, not 500
     "orders:products": ("get", lambda w: {}, VIEWER, 200),
+    "orders:list": ("get", lambda w: {}, VIEWER, 200),
     "orders:job": ("get", lambda w: {"pk": w["job"]}, VIEWER, 200),
     "orders:template": ("get", lambda w: {}, VIEWER, 200),
     "orders:import": ("get", lambda w: {"code": w["other"]}, OPERATOR, 200),

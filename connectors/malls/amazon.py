@@ -121,6 +121,11 @@ class Amazon(Connector):
     label = "Amazon"
     imports_order_mail = False
     order = 40
+    summary = _(
+        "Products, stock, orders and purchasing through SP-API, authorized in Seller Central "
+        "(MWS was retired on 2024-04-01)."
+    )
+    help_url = "https://sellercentral.amazon.co.jp/"
     description = _("Links with Seller Central through SP-API (MWS was retired on 2024-04-01).")
     sources = LWA.sources
     sections = (

@@ -103,6 +103,11 @@ class AuPayMarket(Connector):
     imports_order_mail = True
     order = 30
     sources = ("https://alishoppe-members.pages.dev/aupay/API申請方法.html",)
+    summary = _(
+        "Products by FTP, stock and orders through the Wow!manager API (API key), and order "
+        "mails. Formerly Wowma!."
+    )
+    help_url = "https://manager.wowma.jp/"
     description = _("Formerly Wowma!. Links with the shop manager (FTP, API key).")
     sections = (
         FileTransfer(

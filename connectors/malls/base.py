@@ -121,6 +121,7 @@ class Base(Connector):
     label = "BASE"
     imports_order_mail = False
     order = 134
+    summary = _("Products, stock and orders through the BASE API (sign in to BASE).")
     description = _("Links with your BASE shop through the BASE API.")
     help_url = "https://developers.thebase.in/"
     sources = BASE_OAUTH.sources

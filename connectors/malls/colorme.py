@@ -66,6 +66,8 @@ class Colorme(Connector):
     imports_order_mail = True
     order = 130
     sources = COLORME.sources
+    summary = _("Stock through the Color Me Shop API (sign-in at Color Me Shop), and order mails.")
+    help_url = "https://developer.shop-pro.jp/docs/colorme-api"
     sections = (
         ColormeApi(
             "colorme_api",

@@ -77,6 +77,8 @@ class Ebay(Connector):
     imports_order_mail = False
     order = 100
     sources = EBAY.sources
+    summary = _("Products, stock and orders through the eBay API (sign in to eBay).")
+    help_url = "https://developer.ebay.com/api-docs/static/oauth-tokens.html"
     sections = (
         EbayGrant(
             "ebay_api",

@@ -102,6 +102,7 @@ class Makeshop(Connector):
         "https://developers.makeshop.jp/api/graphql/index.html",
         "https://developers.makeshop.jp/news/notice/api_migration_guide/index.html",
     )
+    summary = _("Orders and stock through the MakeShop API.")
     sections = (
         MakeshopApi(
             "makeshop_api",

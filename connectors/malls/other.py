@@ -13,6 +13,10 @@ class Other(Connector):
     imports_order_mail = False
     imports_order_csv = True
     order = 140
+    summary = _(
+        "Phone and fax orders, and malls with no link: orders come in as the TEMPOSTAR-format "
+        "order CSV."
+    )
     description = _(
         "Phone and fax orders, and orders from malls with no link, "
         "imported from the TEMPOSTAR-format order CSV."

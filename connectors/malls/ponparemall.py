@@ -19,6 +19,8 @@ class Ponparemall(Connector):
     label = "ポンパレモール"
     imports_order_mail = True
     order = 50
+    summary = _("Products and stock with the shop manager's login, and order mails.")
+    help_url = "https://www.ponparemall.com/"
     sections = (
         NoOutsideCheck(
             "ponpare",

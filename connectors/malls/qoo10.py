@@ -169,6 +169,8 @@ class Qoo10(Connector):
         "https://qiita.com/Mikeinu/items/eef5b88c5e12cc40c34d",
         "https://knowledge.stockcrew.co.jp/help/apialignment/qoo10/setting",
     )
+    summary = _("Products, stock and orders through the Qoo10 API (API key and QSM login).")
+    help_url = "https://qsm.qoo10.jp/gmkt.inc.gsm.web/Login.aspx"
     sections = (
         Qoo10Api(
             "qoo10_api",
@@ -194,6 +196,7 @@ class Qoo10(Connector):
                 ),
             ),
             features=(PRODUCT, STOCK, ORDER),
+            help_url="https://doc.image-qoo10.jp/sqm/JP/guide_APItoFTP_JP.pdf",
             expiries=(
                 Expiry(
                     "seller_key",

@@ -178,6 +178,10 @@ class Rakuten(Connector):
         "https://support.crossmall.jp/hc/ja/articles/16820614918425",
         "https://goqsystem.com/manual/659",
     )
+    summary = _(
+        "Products and stock by SFTP or FTP, stock and orders through the RMS API, and order mails."
+    )
+    help_url = "https://glogin.rms.rakuten.co.jp/"
     description = _("Links with Rakuten RMS (FTP/SFTP, RMS API).")
     sections = (
         # The manual says FTP port 21 + passive; Rakuten now serves SFTP on 22, the default.

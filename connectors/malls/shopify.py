@@ -127,6 +127,10 @@ class Shopify(Connector):
     label = "Shopify"
     imports_order_mail = False
     order = 132
+    summary = _(
+        "Products, stock and orders through the Shopify Admin API (access token or app "
+        "credentials)."
+    )
     description = _("Links with your Shopify store through its Admin API.")
     help_url = "https://help.shopify.com/ja/manual/apps/app-types/custom-apps"
     sources = (

@@ -19,6 +19,8 @@ class Shoplist(Connector):
     imports_order_mail = True
     order = 70
     sources = ("https://support.crossmall.jp/hc/ja/articles/360040567853",)
+    summary = _("Products and stock by FTP, and order mails.")
+    help_url = "https://shop-list.com/"
     sections = (
         FileTransfer(
             host="ftp.shop-list.com",

@@ -67,6 +67,8 @@ class Shopserve(Connector):
         "https://manual.next-engine.net/main/orders/ord_torikomi-shori/juchu_torikomi/juchu_shopserve/12334/",
         "https://assist-tencho.com/faq/?p=3339",
     )
+    summary = _("Stock with the shop manager's login and API key, and order mails.")
+    help_url = "https://help.shopserve.jp/"
     sections = (
         ShopserveApi(
             "shopserve",

@@ -23,6 +23,11 @@ class YahooAuction(Connector):
     sources = ("https://www.lycorp.co.jp/ja/story/20231130/auctions.html",)
     imports_order_mail = False
     order = 60
+    summary = _(
+        "Listings, stock and orders through the Yahoo! Auctions API, and image upload with a "
+        "Yahoo! JAPAN ID sign-in."
+    )
+    help_url = "https://developer.yahoo.co.jp/webapi/auctions/"
     sections = (
         Section(
             "auction_api",

@@ -192,6 +192,11 @@ class YahooShopping(Connector):
         "https://developer.yahoo.co.jp/webapi/shopping/help.html",
         "https://developer.yahoo.co.jp/webapi/shopping/orderCount.html",
     )
+    summary = _(
+        "Products and stock by FTP, orders and stock through the Yahoo! Shopping API (Yahoo! "
+        "JAPAN ID sign-in), and order mails."
+    )
+    help_url = "https://developer.yahoo.co.jp/webapi/shopping/help.html"
     description = _("Links with Store Creator Pro (FTP, Yahoo! JAPAN ID sign-in).")
     sections = (
         FileTransfer(
@@ -277,5 +282,6 @@ class YahooShopping(Connector):
                 ),
             ),
             rules=(together("public_key", "public_key_version"),),
+            help_url="https://store-info.yahoo.co.jp/shopping/toolmanual/setup/i/1329.html",
         ),
     )

@@ -26,10 +26,10 @@ import requests
 from django.urls import reverse
 
 from connectors.malls.amazon import LWA
+from tests.conftest import CHROMIUM
 from tests.connectors.protocol import form, header, is_form, json_body, query
 from tests.helpers import configure_provider, make_shop, run
 from tests.servers import HttpServer
-from tests.test_browser import CHROMIUM, page  # noqa: F401 - the browser fixture
 
 DATA = {
     "url": "https://www.amazon.co.jp/shops/A2EXAMPLE12345",

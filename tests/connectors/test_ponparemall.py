@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from connectors.malls.ponparemall import Ponparemall
+from tests.conftest import CHROMIUM
 from tests.helpers import make_shop, run
-from tests.test_browser import CHROMIUM, page  # noqa: F401 - the browser fixture
 
 DATA = {
     "url": "https://store.ponparemall.com/savaway/",
