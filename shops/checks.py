@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,10 @@ from tempostar.security import redact
 from . import store
 from .models import CheckBatch, ConnectionCheck, Shop
 from .oauth import callback_url
+
+# Sent inside record()'s transaction once a check's result is saved (check=, section=,
+# result=): the monitoring app follows each section's state from it.
+check_recorded = Signal()
 
 
 def testable_sections(shop: Shop) -> list:
@@ -193,6 +198,7 @@ def record(check: ConnectionCheck, section, result: CheckResult, latency_ms: int
         check.latency_ms = latency_ms
         check.finished_at = timezone.now()
         check.save(update_fields=["status", "code", "detail", "info", "latency_ms", "finished_at"])
+        check_recorded.send(sender=ConnectionCheck, check=check, section=section, result=result)
 
 
 def latest_checks(shop: Shop) -> dict[str, ConnectionCheck]:

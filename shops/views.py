@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.db.models import OuterRef, ProtectedError, Subquery
+from django.db.models import Case, OuterRef, ProtectedError, Subquery, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.generic import CreateView, DeleteView, ListView, TemplateView, UpdateView
 
 from connectors.base import registry
+from monitoring.models import SectionState
 
 from . import checks, oauth, store, tasks
 from .expiry import days_left, describe
@@ -36,15 +37,18 @@ class ShopListView(PermissionRequiredMixin, ListView):
         mall = self.request.GET.get("mall", "")
         if mall in registry:
             qs = qs.filter(mall=mall)
-        # The last finished connection check of each shop, in the same query.
-        last = ConnectionCheck.objects.filter(
-            shop=OuterRef("pk"), finished_at__isnull=False
-        ).order_by("-finished_at", "-pk")
+        # The worst connection state of each shop (連携状況: failing first), in the same query.
+        worst = SectionState.objects.filter(shop=OuterRef("pk")).order_by(
+            Case(
+                *(When(state=s, then=Value(p)) for s, p in SectionState.PRIORITY.items()),
+            ),
+            "since",
+        )
         return qs.only(
             "code", "mall", "name", "short_name", "url", "order_mail_address", "updated_at"
         ).annotate(
-            last_check_status=Subquery(last.values("status")[:1]),
-            last_check_at=Subquery(last.values("finished_at")[:1]),
+            watch_state=Subquery(worst.values("state")[:1]),
+            watch_since=Subquery(worst.values("since")[:1]),
             next_expiry=Subquery(
                 CredentialExpiry.objects.filter(shop=OuterRef("pk"))
                 .order_by("expires_at")

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "connectors",
     "shops",
     "orders",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -351,3 +352,23 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # section) is tested at most once every CHECK_SHOP_INTERVAL seconds.
 CHECK_RATE_PER_USER = env.int("CHECK_RATE_PER_USER", default=20)
 CHECK_SHOP_INTERVAL = env.int("CHECK_SHOP_INTERVAL", default=30)
+
+# ---- the nightly watch and alerts (monitoring/, docs/watch.md) ------------------------------
+# Every testable section of every shop is tested daily at HEALTH_WATCH_TIME (TIME_ZONE); at
+# most WATCH_HOST_CONCURRENCY calls go to one host at a time, in at most WATCH_LANES lanes
+# (run them with as many worker threads or greenlets).
+HEALTH_WATCH_TIME = env.str("HEALTH_WATCH_TIME", default="03:00")
+WATCH_HOST_CONCURRENCY = env.int("WATCH_HOST_CONCURRENCY", default=4)
+WATCH_LANES = env.int("WATCH_LANES", default=100)
+# Apprise URLs (comma-separated) that receive every alert and reminder (Slack, Discord, ...).
+NOTIFY_URLS = [u.strip() for u in env.str("NOTIFY_URLS", default="").split(",") if u.strip()]
+_watch_hour, _watch_minute = (int(x) for x in HEALTH_WATCH_TIME.split(":"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "watch-connections": {
+            "task": "monitoring.watch_connections",
+            "schedule": crontab(hour=_watch_hour, minute=_watch_minute),
+        },
+        "deliver-due-alerts": {"task": "monitoring.deliver_due_alerts", "schedule": 300.0},
+    }
+)
