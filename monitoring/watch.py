@@ -17,20 +17,26 @@ from __future__ import annotations
 
 import heapq
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from connectors.base import registry
 from connectors.checks import CheckResult
-from connectors.runner import section_values
+from connectors.runner import run_check, section_values
 from shops import checks
 from shops.models import CheckBatch, ConnectionCheck, Shop
+from shops.oauth import callback_url
+from tempostar.crypto import DecryptionError
+from tempostar.security import forget_secrets, redact
 
-from .models import WatchRun
+from .models import SectionState, WatchRun
+from .state import state_of
 
 log = logging.getLogger(__name__)
 
@@ -124,31 +130,165 @@ def send_lanes(lanes: list[list[int]]) -> None:
             run_lane.apply_async((lane,), producer=producer)
 
 
+CHUNK = 25  # checks read, marked and written together
+
+
 def run_lane(ids: list[int], *, deadline=None) -> list[int]:
     """Run a lane's checks one after the other; a transient failure is tried again after the
     lane's other checks (CONNECTION_CHECK_RETRIES times). Returns the ids left when the
-    deadline (a monotonic time) passed, for another task to take over."""
-    import time
+    deadline (a monotonic time) passed, for another task to take over.
 
+    The checks are read and marked running CHUNK at a time, and a result that changes
+    nothing (the section's state stays as it was, the check learnt nothing to store) is
+    written with one UPDATE of the check row; the states of such checks get one UPDATE per
+    chunk, guarded by the state expected. Every other result, and any check whose state
+    moved meanwhile, goes through shops.checks.record(), so each change of state is seen
+    where a check is recorded (monitoring.state)."""
     retries = settings.CONNECTION_CHECK_RETRIES
     pending = list(ids)
     for attempt in range(retries + 1):
         again = []
-        for index, check_id in enumerate(pending):
+        for at in range(0, len(pending), CHUNK):
             if deadline is not None and time.monotonic() > deadline:
-                return pending[index:] + again
+                return pending[at:] + again
+            chunk = pending[at : at + CHUNK]
             try:
-                done = checks.execute_check(check_id, final_attempt=attempt >= retries)
+                again += _run_chunk(chunk, final=attempt >= retries)
             except Exception as exc:  # noqa: BLE001 - one bad shop never stops the watch
-                log.exception("watch: check %s failed to run", check_id)
-                _record_failure(check_id, exc)
-                continue
-            if done is None:
-                again.append(check_id)
+                log.exception("watch: a chunk of checks failed; running them one by one")
+                again += _run_one_by_one(chunk, attempt >= retries, exc)
         pending = again
         if not pending:
             break
     return []
+
+
+def _run_one_by_one(ids, final, error) -> list[int]:
+    again = []
+    for check_id in ids:
+        try:
+            if checks.execute_check(check_id, final_attempt=final) is None:
+                again.append(check_id)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("watch: check %s failed to run", check_id)
+            _record_failure(check_id, exc)
+    return again
+
+
+def _run_chunk(ids: list[int], *, final: bool) -> list[int]:
+    forget_secrets()  # logs mask the secrets of this chunk's shops only
+    now = timezone.now()
+    found = list(
+        ConnectionCheck.objects.filter(pk__in=ids, status=ConnectionCheck.PENDING)
+        .select_related("shop")
+        .order_by()
+    )
+    if not found:
+        return []
+    order = {pk: i for i, pk in enumerate(ids)}
+    found.sort(key=lambda c: order[c.pk])
+    ConnectionCheck.objects.filter(pk__in=[c.pk for c in found]).update(
+        status=ConnectionCheck.RUNNING, started_at=now, attempts=F("attempts") + 1
+    )
+    states = {
+        (shop_id, section): (pk, state)
+        for pk, shop_id, section, state in SectionState.objects.filter(
+            shop_id__in={c.shop_id for c in found}
+        ).values_list("pk", "shop_id", "section", "state")
+    }
+    again, quiet, slow = [], [], []
+    for check in found:
+        shop = check.shop
+        section = shop.connector.section(check.section)
+        started = time.monotonic()
+        try:
+            secrets = shop.get_secrets()
+        except DecryptionError:
+            result = CheckResult.fail("decrypt_failed")
+        else:
+            result = run_check(
+                section,
+                shop.settings or {},
+                secrets,
+                shop_code=shop.code,
+                timeout=settings.CONNECTION_CHECK_TIMEOUT,
+                callback_url=callback_url(),
+            )
+            del secrets
+        latency = int((time.monotonic() - started) * 1000)
+        if result.transient and not final:
+            again.append(check.pk)
+            continue
+        known = states.get((check.shop_id, check.section))
+        if (
+            known is not None
+            and known[1] == state_of(result.status)
+            and not (result.store or result.store_secrets)
+        ):
+            quiet.append((check, result, latency, known[0]))
+        else:
+            slow.append((check, section, result, latency))
+    if again:
+        ConnectionCheck.objects.filter(pk__in=again).update(status=ConnectionCheck.PENDING)
+    slow += _write_quiet(quiet)
+    for check, section, result, latency in slow:
+        checks.record(check, section, result, latency)
+    return again
+
+
+_CHECK_COLUMNS = ("status", "code", "detail", "info", "latency_ms", "finished_at")
+
+
+def _write_quiet(quiet) -> list:
+    """Write results that change no state; returns those whose state moved meanwhile."""
+    if not quiet:
+        return []
+    now = timezone.now()
+    moved = []
+    with transaction.atomic():
+        groups = defaultdict(list)
+        for _check, result, _latency, state_pk in quiet:
+            groups[(state_of(result.status), result.code)].append(state_pk)
+        for (state, code), pks in groups.items():
+            updated = SectionState.objects.filter(pk__in=pks, state=state).update(
+                last_code=code, checked_at=now
+            )
+            if updated != len(pks):
+                still = set(
+                    SectionState.objects.filter(pk__in=pks, state=state).values_list(
+                        "pk", flat=True
+                    )
+                )
+                moved += [pk for pk in pks if pk not in still]
+        meta = ConnectionCheck._meta
+        fields = [meta.get_field(name) for name in _CHECK_COLUMNS]
+        quote = connection.ops.quote_name
+        sql = (
+            f"UPDATE {quote(meta.db_table)} SET "
+            + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+            + f" WHERE {quote(meta.pk.column)} = %s"
+        )
+        rows, late = [], []
+        for check, result, latency, state_pk in quiet:
+            if state_pk in moved:
+                late.append((check, check.shop.connector.section(check.section), result, latency))
+                continue
+            values = (
+                result.status,
+                result.code,
+                redact(result.detail)[:2000],
+                result.info,
+                latency,
+                now,
+            )
+            rows.append(
+                [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+                + [check.pk]
+            )
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+    return late
 
 
 def _record_failure(check_id: int, exc: Exception) -> None:

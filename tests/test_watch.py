@@ -527,3 +527,52 @@ def test_the_expiry_page_draws_the_next_120_days(client, admin_user):
         page = client.get(reverse("shops:expiries")).content.decode()
     assert 'id="expiry-timeline"' in page and "カレンダー店" in page
     assert "2027-01-10" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_quiet_result_is_written_in_bulk_and_a_state_moved_meanwhile_still_alerts(
+    settings, eager, django_capture_on_commit_callbacks
+):
+    """Results that change nothing skip record(); one whose state moved while the watch ran
+    (a test by hand recorded a failure) goes through record() and alerts its recovery."""
+    settings.NOTIFY_URLS = []
+    moved = {}
+
+    def graphql(request):
+        if request["headers"].get("X-Shopify-Access-Token") == "shpat_moved" and not moved:
+            # Someone's test by hand records a failure while the watch waits for this answer.
+            try:
+                moved["done"] = SectionState.objects.filter(shop__short_name="動いた店").update(
+                    state=SectionState.FAILING, transitions=1
+                )
+            finally:
+                connection.close()
+        return 200, {}, {"data": {"shop": {"name": "x", "myshopifyDomain": "x.myshopify.com"}}}
+
+    with HttpServer({("POST", "/admin/api/2026-10/graphql.json"): graphql}) as api:
+        settings.SHOPIFY_ADMIN_BASE = api.url
+        settings.SHOPIFY_API_VERSION = "2026-10"
+        calm = make_shop(
+            "shopify",
+            {"shopify_api.shop_domain": "calm.myshopify.com"},
+            {"shopify_api.access_token": "shpat_calm"},
+            short_name="静かな店",
+        )
+        shaken = make_shop(
+            "shopify",
+            {"shopify_api.shop_domain": "moved.myshopify.com"},
+            {"shopify_api.access_token": "shpat_moved"},
+            short_name="動いた店",
+        )
+        for shop in (calm, shaken):
+            SectionState.objects.create(shop=shop, section="shopify_api", state="ok")
+        with at(2):
+            nightly(django_capture_on_commit_callbacks)
+    assert moved["done"] == 1
+    calm_state = SectionState.objects.get(shop=calm)
+    assert (calm_state.state, calm_state.last_code, calm_state.transitions) == ("ok", "ok", 0)
+    assert calm_state.checked_at == datetime(2026, 11, 2, 3, 0, tzinfo=JST)
+    assert calm.checks.get().status == "success"
+    assert SectionState.objects.get(shop=shaken).state == SectionState.OK
+    alert = Alert.objects.get()
+    assert (alert.shop, alert.kind) == (shaken, Alert.RECOVERED)
