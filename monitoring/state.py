@@ -11,7 +11,7 @@ watches, a retried task or two workers recording the same change make one alert.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.checks import FAILED, SUCCESS
@@ -43,18 +43,27 @@ def on_check_recorded(sender, check, section, result, **kwargs) -> Alert | None:
     if rows.filter(state=new).update(**last):
         return None  # no change: the usual case, one UPDATE
     with transaction.atomic():
-        SectionState.objects.bulk_create(
-            [SectionState(shop_id=check.shop_id, section=check.section)], ignore_conflicts=True
-        )
-        row = rows.select_for_update().get()
-        if row.state == new:  # a first result that is 未確認, or another worker was first
-            rows.update(**last, **({"since": now} if row.since is None else {}))
-            return None
-        old = row.state
-        row.state, row.since, row.transitions = new, now, row.transitions + 1
-        for name, value in last.items():
-            setattr(row, name, value)
-        row.save()
+        try:
+            with transaction.atomic():  # the section's first result: one INSERT
+                row = SectionState.objects.create(
+                    shop_id=check.shop_id,
+                    section=check.section,
+                    state=new,
+                    since=now,
+                    transitions=0 if new == SectionState.UNKNOWN else 1,
+                    **last,
+                )
+            old = SectionState.UNKNOWN
+        except IntegrityError:  # it has a state: lock it, then compare
+            row = rows.select_for_update().get()
+            if row.state == new:  # another worker recorded the same change first
+                rows.update(**last)
+                return None
+            old = row.state
+            row.state, row.since, row.transitions = new, now, row.transitions + 1
+            for name, value in last.items():
+                setattr(row, name, value)
+            row.save()
         kind = alert_kind(old, new)
         if kind is None:
             return None

@@ -197,6 +197,7 @@ def _run_chunk(ids: list[int], *, final: bool) -> list[int]:
         ).values_list("pk", "shop_id", "section", "state")
     }
     again, quiet, slow = [], [], []
+    callback = callback_url()
     for check in found:
         shop = check.shop
         section = shop.connector.section(check.section)
@@ -212,7 +213,7 @@ def _run_chunk(ids: list[int], *, final: bool) -> list[int]:
                 secrets,
                 shop_code=shop.code,
                 timeout=settings.CONNECTION_CHECK_TIMEOUT,
-                callback_url=callback_url(),
+                callback_url=callback,
             )
             del secrets
         latency = int((time.monotonic() - started) * 1000)
