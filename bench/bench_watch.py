@@ -216,6 +216,8 @@ def cpu_seconds(pids) -> float:
     return total / CLK
 
 
+log = open(Path(settings.VAR_DIR) / "watch-workers.log", "w")  # noqa: SIM115
+print(f"  worker log: {log.name}", flush=True)
 workers = [
     subprocess.Popen(
         [
@@ -227,7 +229,7 @@ workers = [
             "worker",
             "--pool=threads",
             f"--concurrency={THREADS}",
-            "--loglevel=ERROR",
+            "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
@@ -237,8 +239,8 @@ workers = [
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     for i in range(WORKERS)
 ]

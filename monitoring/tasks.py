@@ -11,6 +11,7 @@ from shops.checks import RateLimited
 from . import notify, watch
 
 LANE_SOFT_LIMIT = 3000  # seconds; a longer lane hands its remaining checks to a new task
+LANE_TRIES = 8  # a lane whose database failed is sent again this many times
 
 
 @shared_task(bind=True, name="monitoring.watch_connections", max_retries=24)
@@ -32,14 +33,27 @@ def watch_connections(self, slot: str = "") -> dict:
     time_limit=LANE_SOFT_LIMIT + 120,
     acks_late=True,
 )
-def run_lane(ids: list[int]) -> int:
-    """Run one lane's checks one at a time (ids only: secrets are decrypted per check)."""
+def run_lane(ids: list[int], tries: int = 0) -> int:
+    """Run one lane's checks one at a time (ids only: secrets are decrypted per check).
+
+    A lane past its time hands the rest to a new task; a lane whose database failed sends
+    the rest again after a backoff (up to LANE_TRIES times; then the recovery of stuck
+    checks takes over)."""
     try:
-        left = watch.run_lane(ids, deadline=time.monotonic() + LANE_SOFT_LIMIT)
+        left = watch.run_lane(ids, deadline=time.monotonic() + LANE_SOFT_LIMIT, resumed=tries > 0)
     except SoftTimeLimitExceeded:
-        left = []  # the recovery of stuck checks takes over
+        return 0  # the recovery of stuck checks takes over
+    except watch.LaneInterrupted as interrupted:
+        from django.db import connection
+
+        connection.close()  # a broken connection is not reused
+        if tries < LANE_TRIES:
+            run_lane.apply_async(
+                (interrupted.left,), {"tries": tries + 1}, countdown=min(30 * 2**tries, 600)
+            )
+        return len(ids) - len(interrupted.left)
     if left:
-        run_lane.delay(left)
+        run_lane.apply_async((left,), {"tries": tries})
     return len(ids) - len(left)
 
 

@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -133,7 +133,15 @@ def send_lanes(lanes: list[list[int]]) -> None:
 CHUNK = 25  # checks read, marked and written together
 
 
-def run_lane(ids: list[int], *, deadline=None) -> list[int]:
+class LaneInterrupted(Exception):
+    """The database failed under a lane: `left` are the checks to run again later."""
+
+    def __init__(self, left: list[int]):
+        super().__init__(f"{len(left)} checks left")
+        self.left = left
+
+
+def run_lane(ids: list[int], *, deadline=None, resumed=False) -> list[int]:
     """Run a lane's checks one after the other; a transient failure is tried again after the
     lane's other checks (CONNECTION_CHECK_RETRIES times). Returns the ids left when the
     deadline (a monotonic time) passed, for another task to take over.
@@ -143,7 +151,10 @@ def run_lane(ids: list[int], *, deadline=None) -> list[int]:
     written with one UPDATE of the check row; the states of such checks get one UPDATE per
     chunk, guarded by the state expected. Every other result, and any check whose state
     moved meanwhile, goes through shops.checks.record(), so each change of state is seen
-    where a check is recorded (monitoring.state)."""
+    where a check is recorded (monitoring.state).
+
+    When the database fails (down, too many connections), LaneInterrupted carries the checks
+    not done yet; `resumed` lanes also take up their checks left running."""
     retries = settings.CONNECTION_CHECK_RETRIES
     pending = list(ids)
     for attempt in range(retries + 1):
@@ -153,7 +164,10 @@ def run_lane(ids: list[int], *, deadline=None) -> list[int]:
                 return pending[at:] + again
             chunk = pending[at : at + CHUNK]
             try:
-                again += _run_chunk(chunk, final=attempt >= retries)
+                again += _run_chunk(chunk, final=attempt >= retries, resumed=resumed)
+            except (OperationalError, InterfaceError) as exc:
+                log.warning("watch: the database failed (%s); the lane goes on later", exc)
+                raise LaneInterrupted(pending[at:] + again) from None
             except Exception as exc:  # noqa: BLE001 - one bad shop never stops the watch
                 log.exception("watch: a chunk of checks failed; running them one by one")
                 again += _run_one_by_one(chunk, attempt >= retries, exc)
@@ -175,11 +189,12 @@ def _run_one_by_one(ids, final, error) -> list[int]:
     return again
 
 
-def _run_chunk(ids: list[int], *, final: bool) -> list[int]:
+def _run_chunk(ids: list[int], *, final: bool, resumed: bool = False) -> list[int]:
     forget_secrets()  # logs mask the secrets of this chunk's shops only
     now = timezone.now()
+    statuses = [ConnectionCheck.PENDING] + ([ConnectionCheck.RUNNING] if resumed else [])
     found = list(
-        ConnectionCheck.objects.filter(pk__in=ids, status=ConnectionCheck.PENDING)
+        ConnectionCheck.objects.filter(pk__in=ids, status__in=statuses)
         .select_related("shop")
         .order_by()
     )
