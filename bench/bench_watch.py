@@ -30,7 +30,7 @@ HOSTS, DELAY = 25, 0.2
 PER_HOST = int(os.environ.get("BENCH_WATCH_PER_HOST", 4))
 LANES = HOSTS * PER_HOST
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2))
-THREADS = LANES // WORKERS
+THREADS = -(-LANES // WORKERS)  # every lane gets a thread
 ROOT = Path(__file__).resolve().parent.parent
 CLK = os.sysconf("SC_CLK_TCK")
 
