@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -161,6 +162,19 @@ class Section:
 
     def check(self, ctx) -> CheckResult:  # overridden by testable sections
         raise NotImplementedError
+
+    def watch_host(self, values: dict) -> str:
+        """The host this section's check calls (lower case; "" when it calls none), so a
+        watch of every shop can keep the calls to each host to a few at a time. `values` are
+        the section's own values. By default: a host the user entered, else the first
+        declared endpoint's host."""
+        if self.has_field("host") and values.get("host"):
+            return str(values["host"]).strip().lower()
+        for endpoint in self.endpoints:
+            host = urlsplit(endpoint.url).hostname or ""
+            if host and "{" not in host:
+                return host.lower()
+        return ""
 
     # ---- expiry ----------------------------------------------------------------------------
 
@@ -532,6 +546,10 @@ class OAuthGrant(Section):
     def check(self, ctx):
         return self.refresh_grant(ctx)
 
+    def watch_host(self, values: dict) -> str:
+        # The grant is refreshed first, at the provider's token endpoint.
+        return (urlsplit(self.provider.token_endpoint.url).hostname or "").lower()
+
     def refresh_grant(self, ctx) -> CheckResult:
         refresh = ctx.secrets.get("refresh_token")
         if not refresh:
@@ -566,3 +584,6 @@ class NoOutsideCheck(Section):
 
     def check(self, ctx):
         return CheckResult.untested("not_testable")
+
+    def watch_host(self, values: dict) -> str:
+        return ""  # no call goes out

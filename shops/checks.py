@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,10 @@ from tempostar.security import redact
 from . import store
 from .models import CheckBatch, ConnectionCheck, Shop
 from .oauth import callback_url
+
+# Sent inside record()'s transaction once a check's result is saved (check=, section=,
+# result=): the monitoring app follows each section's state from it.
+check_recorded = Signal()
 
 
 def testable_sections(shop: Shop) -> list:
@@ -273,6 +278,8 @@ def record(
         check.latency_ms = latency_ms
         check.finished_at = timezone.now()
         check.save(update_fields=["status", "code", "detail", "info", "latency_ms", "finished_at"])
+        # The watch's state and alert follow the result in the same transaction.
+        check_recorded.send(sender=ConnectionCheck, check=check, section=section, result=result)
     return True
 
 

@@ -48,8 +48,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from connectors.base import registry
+from monitoring.notify import notify_chat
 
-from .expiry import days_left
+from .expiry import days_left, readable
 from .models import CredentialExpiry, ReminderClaim, Shop
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def scan_and_claim(now=None, *, token: str, dry_run: bool = False) -> list:
     thresholds = sorted(settings.REMINDER_THRESHOLDS)
     horizon = now + timedelta(days=max(thresholds) + 1)
     due = []
-    rows = CredentialExpiry.objects.filter(expires_at__lte=horizon).values_list(
+    rows = readable(CredentialExpiry.objects.filter(expires_at__lte=horizon)).values_list(
         "shop_id", "section", "credential", "expires_at"
     )
     for shop_id, section, credential, expires_at in rows.iterator(chunk_size=5000):
@@ -371,7 +372,7 @@ def describe(shop: Shop, claim: ReminderClaim, to=()) -> str:
 def _current_expiries(claims) -> set:
     shop_ids = {c.shop_id for c in claims}
     return set(
-        CredentialExpiry.objects.filter(shop_id__in=shop_ids).values_list(
+        readable(CredentialExpiry.objects.filter(shop_id__in=shop_ids)).values_list(
             "shop_id", "section", "credential", "expires_at"
         )
     )
@@ -399,6 +400,12 @@ def send_one(claim, shop, current, session, token, now, report) -> None:
         message = build_message(shop, claim, now)
         line = describe(shop, claim, message.recipients())
         if not message.recipients():
+            # No e-mail recipient: the chat destinations (if any) are the reminder.
+            if chat(shop, message, report):
+                _durable(lambda: mine.update(status=ReminderClaim.SENT, sent_at=timezone.now()))
+                report.sent += 1
+                report.lines.append(f"sent to chat only: {line}")
+                return
             _failed(mine, claim, ReminderClaim.NO_RECIPIENT, now)
             report.no_recipient += 1
             report.lines.append(f"no recipient: {line}")
@@ -428,6 +435,21 @@ def send_one(claim, shop, current, session, token, now, report) -> None:
     _durable(lambda: mine.update(status=ReminderClaim.SENT, sent_at=timezone.now(), last_error=""))
     report.sent += 1
     report.lines.append(f"sent: {line}")
+    chat(shop, message, report)
+
+
+def chat(shop, message, report) -> int:
+    """The same reminder to the shop's chat destinations (issue K); a chat failure is reported
+    and never undoes the e-mail. Returns how many destinations took it."""
+    try:
+        outcome = notify_chat(shop, message.subject, message.body)
+    except Exception as exc:  # noqa: BLE001 - chat is best effort beside the e-mail
+        logger.exception("reminder chat for %s failed", shop.code)
+        report.lines.append(f"chat failed ({type(exc).__name__}): {shop.code}")
+        return 0
+    for error in outcome.errors:
+        report.lines.append(f"chat failed: {shop.code} {error}")
+    return outcome.sent
 
 
 def _failed(mine, claim, error: str, now, *, counted: bool = False) -> None:

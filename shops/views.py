@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, ProtectedError, Subquery
+from django.db.models import Case, OuterRef, ProtectedError, Subquery, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -27,6 +27,7 @@ from django.views.generic import (
 from connectors import fields as F
 from connectors.base import registry
 from connectors.fields import parse_number
+from monitoring.models import SectionState
 
 from . import checks, oauth, reminders, store, tasks
 from .expiry import days_left, describe, readable
@@ -56,15 +57,18 @@ class ShopListView(PermissionRequiredMixin, ListView):
         mall = query_value(self.request, "mall")
         if mall in registry:
             qs = qs.filter(mall=mall)
-        # The last finished connection check of each shop, in the same query.
-        last = ConnectionCheck.objects.filter(
-            shop=OuterRef("pk"), finished_at__isnull=False
-        ).order_by("-finished_at", "-pk")
+        # The worst connection state of each shop (連携状況: failing first), in the same query.
+        worst = SectionState.objects.filter(shop=OuterRef("pk")).order_by(
+            Case(
+                *(When(state=s, then=Value(p)) for s, p in SectionState.PRIORITY.items()),
+            ),
+            "since",
+        )
         return qs.only(
             "code", "mall", "name", "short_name", "url", "order_mail_address", "updated_at"
         ).annotate(
-            last_check_status=Subquery(last.values("status")[:1]),
-            last_check_at=Subquery(last.values("finished_at")[:1]),
+            watch_state=Subquery(worst.values("state")[:1]),
+            watch_since=Subquery(worst.values("since")[:1]),
             next_expiry=Subquery(
                 readable(CredentialExpiry.objects.filter(shop=OuterRef("pk")))
                 .order_by("expires_at")

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "connectors",
     "shops",
     "orders",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -234,7 +235,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2  # seconds; a web request learns fast that 
 # Redis hands an unacknowledged message to another worker after the visibility timeout. It
 # must outlast the longest task (an import: 2,000 s hard limit) plus the longest countdown
 # a task waits for (300 s), or a running import would be delivered twice.
-BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=2700)
+BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=3600)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
@@ -404,3 +405,21 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # section) is tested at most once every CHECK_SHOP_INTERVAL seconds.
 CHECK_RATE_PER_USER = env.int("CHECK_RATE_PER_USER", default=20)
 CHECK_SHOP_INTERVAL = env.int("CHECK_SHOP_INTERVAL", default=30)
+
+# ---- the nightly watch and alerts (monitoring/, docs/watch.md) ------------------------------
+# Every testable section of every shop is tested daily at HEALTH_WATCH_TIME (TIME_ZONE); at
+# most WATCH_HOST_CONCURRENCY calls go to one host at a time, in at most WATCH_LANES lanes
+# (run them with as many worker threads or greenlets).
+HEALTH_WATCH_TIME = env.str("HEALTH_WATCH_TIME", default="03:00")
+WATCH_HOST_CONCURRENCY = env.int("WATCH_HOST_CONCURRENCY", default=4)
+WATCH_LANES = env.int("WATCH_LANES", default=100)
+# Apprise URLs (comma-separated) that receive every alert and reminder (Slack, Discord, ...).
+NOTIFY_URLS = [u.strip() for u in env.str("NOTIFY_URLS", default="").split(",") if u.strip()]
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Asked every 10 minutes; it starts the day's watch once HEALTH_WATCH_TIME has passed
+        # (one per day however often it is asked), so a missed beat catches up within minutes.
+        "watch-connections": {"task": "monitoring.watch_connections", "schedule": 600.0},
+        "deliver-due-alerts": {"task": "monitoring.deliver_due_alerts", "schedule": 300.0},
+    }
+)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("shops/", include("shops.urls")),
     path("orders/", include("orders.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("oauth/callback/", OAuthCallbackView.as_view(), name="oauth_callback"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -87,9 +87,24 @@ URLS = {
     "orders:product_new": ("get", lambda w: {}, OPERATOR, 200),
     "orders:product_edit": ("get", lambda w: {"pk": w["product"]}, OPERATOR, 200),
     "orders:stock_import": ("post", lambda w: {}, OPERATOR, 302),
+    "monitoring:status": ("get", lambda w: {}, VIEWER, 200),
+    "monitoring:calendar": ("get", lambda w: {}, VIEWER, 200),
+    "monitoring:destinations": ("get", lambda w: {}, ADMIN, 200),
+    "monitoring:destination_test": ("post", lambda w: {"pk": _destination()}, ADMIN, 302),
+    "monitoring:destination_delete": ("post", lambda w: {"pk": _destination()}, ADMIN, 302),
 }
 # Reachable without signing in.
-PUBLIC = {"login", "logout", "set_language", "healthz", "healthz_deep"}
+# The calendar feed: its URL holds a secret token instead (tests/test_watch.py).
+PUBLIC = {"login", "logout", "set_language", "healthz", "healthz_deep", "monitoring:feed"}
+
+
+def _destination():
+    from monitoring.models import Destination
+
+    destination = Destination(label="x", mall="rakuten")
+    destination.set_url("json://127.0.0.1:9/nothing-listens")
+    destination.save()
+    return destination.pk
 
 
 def named_patterns(resolver=None, prefix=""):

@@ -20,6 +20,8 @@ secret of a Dev Dashboard app; with the latter, each check obtains a fresh 24-ho
 keeps none.
 """
 
+from urllib.parse import urlsplit
+
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import Connector, register
@@ -60,6 +62,10 @@ class ShopifyAdmin(Section):
     )
     check_cannot = "Whether the app's access scopes cover products, stock and orders."
     endpoints = (ADMIN,)
+
+    def watch_host(self, values):
+        domain = str(values.get("shop_domain") or "").strip().lower()
+        return (urlsplit(ADMIN.url.format(domain=domain)).hostname or "") if domain else ""
 
     def check(self, ctx):
         domain = ctx.get("shop_domain")
