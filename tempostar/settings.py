@@ -84,10 +84,16 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tempostar",
     "connectors",
     "shops",
     "orders",
+    "api",
+    "twofactor",
 ]
 
 MIDDLEWARE = [
@@ -240,6 +246,23 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 SHOPS_PER_PAGE = env.int("SHOPS_PER_PAGE", default=50)
+
+# Cache (the API's rate limit counts requests here): per process by default; with several
+# web processes set CACHE_URL to a shared cache, e.g. redis://127.0.0.1:6379/1.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# REST API (/api/v1/): requests per token and period ("120/min", "1000/hour").
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/min")
+NINJA_NUM_PROXIES = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Two-factor sign-in (django-otp): administrators (staff, or whoever may change credentials)
+# must sign in with a second factor when MFA_REQUIRED is on (default: on outside DEBUG).
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="TEMPOSTAR")
+MFA_RECOVERY_CODES = 10
+
+# Bulk shop registration (import_shops, /shops/import/): at most this many shops per file.
+SHOP_IMPORT_MAX_ROWS = env.int("SHOP_IMPORT_MAX_ROWS", default=5000)
 
 # Order / stock CSV imports: refused above these limits; files larger than
 # IMPORT_INLINE_MAX_BYTES run in the worker with a progress bar.
