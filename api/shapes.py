@@ -7,6 +7,7 @@ write-only: a read says whether one is stored and its last characters, never the
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,9 @@ from shops.forms import ShopForm
 from shops.models import Shop
 
 COMMON = list(Shop.COMMON_FIELDS)
+# Control characters (tab and line breaks aside: a PEM key has lines) never belong in a value;
+# NUL would even fail on PostgreSQL.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Read-only parts of a shop's shape: accepted (and ignored) in an import, never written.
 READ_ONLY = ["code", "mall_label", "order_mail_address", "created_at", "updated_at"]
 
@@ -117,6 +121,20 @@ def _error(connector, key: str, message) -> dict:
     return {"field": key, "label": field_label(connector, key), "messages": [str(message)]}
 
 
+def _control(connector, key: str, text: str, errors: list) -> bool:
+    bad = CONTROL.search(text)
+    if bad:
+        errors.append(
+            _error(
+                connector,
+                key,
+                _("Remove the control character (U+%(code)04X) from this value.")
+                % {"code": ord(bad.group())},
+            )
+        )
+    return bool(bad)
+
+
 def form_data(connector, body: dict, instance: Shop | None = None) -> tuple[dict, set[str]]:
     """The ShopForm POST data for `body` on top of the shop as it is (or a new one).
 
@@ -137,7 +155,7 @@ def form_data(connector, body: dict, instance: Shop | None = None) -> tuple[dict
         text = _text(value)
         if text is None:
             errors.append(_error(connector, key, _("Enter a single value (text or number).")))
-        else:
+        elif not _control(connector, key, text, errors):
             data[key] = text
 
     is_new = instance is None
@@ -178,14 +196,15 @@ def form_data(connector, body: dict, instance: Shop | None = None) -> tuple[dict
                 elif isinstance(value, dict) and set(value) <= {"set", "hint"}:
                     pass  # the read shape sent back as it was: keep the stored secret
                 elif isinstance(value, str):
-                    data[name] = value
+                    if not _control(connector, where, value, errors):
+                        data[name] = value
                 else:
                     errors.append(_error(connector, where, _("Enter the secret as text.")))
                 continue
             text = _text(value)
             if text is None:
                 errors.append(_error(connector, where, _("Enter a single value (text or number).")))
-            else:
+            elif not _control(connector, where, text, errors):
                 data[name] = text
     if errors:
         raise BodyError(errors)

@@ -25,6 +25,11 @@ SENSITIVE_NAME = re.compile(
     re.IGNORECASE,
 )
 MIN_REDACT_LENGTH = 4  # shorter values ("1", "ftp") would mask ordinary words
+# Credentials masked by their shape wherever they appear, even if never remembered: an
+# Authorization header's value and an API token (api.tokens).
+CREDENTIAL_SHAPES = re.compile(
+    r"(?i)(?<=\bBearer )[^\s'\",]+|(?<=\bBasic )[^\s'\",]+|tsk_[0-9a-f]{12}_[A-Za-z0-9_-]+"
+)
 
 _known: ContextVar[frozenset[str]] = ContextVar("known_secret_values", default=frozenset())
 
@@ -49,9 +54,13 @@ def forget_secrets() -> None:
 
 
 def redact(text: str) -> str:
-    """text with every remembered secret value replaced by ********."""
+    """text with every remembered secret value (and every credential shape) replaced by
+    ********."""
+    if not isinstance(text, str):
+        return text
+    text = CREDENTIAL_SHAPES.sub(MASK, text)
     known = _known.get()
-    if not known or not isinstance(text, str):
+    if not known:
         return text
     for value in sorted(known, key=len, reverse=True):
         if value in text:
@@ -141,6 +150,14 @@ class SecretMaskingFilter(SafeExceptionReporterFilter):
 
     def is_active(self, request):
         return True
+
+    def get_safe_request_meta(self, request):
+        """The request's headers with Authorization (an API token) and cookies masked."""
+        meta = super().get_safe_request_meta(request)
+        for key in ("HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"):
+            if key in meta:
+                meta[key] = self.cleansed_substitute
+        return meta
 
     def get_post_parameters(self, request):
         params = super().get_post_parameters(request)
