@@ -37,6 +37,14 @@ PENDING_MINUTES = 10
 SHOW_CODES = "twofactor_new_codes"
 
 
+def _refused_form(message):
+    """An empty code field with `message` under it (a wrong code is not shown again)."""
+    form = CodeForm({"code": ""})
+    form.is_valid()
+    form.errors["code"] = form.error_class([message])
+    return form
+
+
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=gettext_lazy("Verification code"),
@@ -133,10 +141,8 @@ class VerifyView(View):
             refused = _failed(request, self.user)
             if refused:
                 return refused
-            form = CodeForm()
-            form.add_error(
-                "code",
-                _("The code is not correct, or it was already used. Enter the current code."),
+            form = _refused_form(
+                _("The code is not correct, or it was already used. Enter the current code.")
             )
             return render(request, self.template_name, {"form": form}, status=400)
         target = _finish(request, self.user, self.pending, device)
@@ -208,8 +214,7 @@ class EnrollView(View):
         refused = _failed(request, self.user)
         if refused:
             return refused
-        form = CodeForm()
-        form.add_error("code", _("The code is not correct. Enter the code the app shows now."))
+        form = _refused_form(_("The code is not correct. Enter the code the app shows now."))
         return render(request, self.template_name, self.context(device, form), status=400)
 
 
