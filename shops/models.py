@@ -13,6 +13,7 @@ from tempostar import crypto
 from tempostar.security import remember_secrets
 
 from .genres import GENRE_CHOICES
+from .search import condition
 
 
 def validate_mall(code: str) -> None:
@@ -46,11 +47,7 @@ class ShopQuerySet(models.QuerySet):
         query = (query or "").strip()
         if not query:
             return self
-        return self.filter(
-            models.Q(name__icontains=query)
-            | models.Q(short_name__icontains=query)
-            | models.Q(code__icontains=query)
-        )
+        return self.filter(condition(query))
 
 
 class Shop(models.Model):
