@@ -18,22 +18,22 @@ pytestmark = [
 ]
 
 
-def log_in(page, base, username):
-    page.goto(f"{base}/login/")
-    page.get_by_label("ユーザー名").fill(username)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
+def log_in(tab, base, username):
+    tab.goto(f"{base}/login/")
+    tab.get_by_label("ユーザー名").fill(username)
+    tab.get_by_label("パスワード").fill(PASSWORD)
+    tab.get_by_role("button", name="ログイン").click()
 
 
-def no_sideways_scroll(page):
-    page.set_viewport_size({"width": 390, "height": 844})
-    width = page.evaluate("document.documentElement.scrollWidth")
-    wide = page.evaluate(
+def no_sideways_scroll(tab):
+    tab.set_viewport_size({"width": 390, "height": 844})
+    width = tab.evaluate("document.documentElement.scrollWidth")
+    wide = tab.evaluate(
         "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
         " > 390).map(e => e.tagName + '.' + e.className + '#' + e.id).slice(0, 8)"
     )
     assert width <= 390, (width, wide)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    tab.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_api_docs_render_under_the_csp(live_server, page):  # noqa: F811
