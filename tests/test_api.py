@@ -10,6 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import URLResolver, get_resolver
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from api import tokens
 from api.models import ApiToken
@@ -561,3 +564,79 @@ def test_the_authorization_header_is_masked_in_error_reports(rf):
     assert "sss" not in json.dumps(meta, default=str)
     assert redact("Authorization: Bearer abc.def") == "Authorization: Bearer ********"
     assert "s" * 43 not in redact("token=tsk_0123456789ab_" + "s" * 43)
+
+
+# ---- any JSON at all -------------------------------------------------------------------------
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=300),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+bodies = st.dictionaries(
+    st.sampled_from(
+        [
+            "name",
+            "short_name",
+            "url",
+            "mobile_url",
+            "manager_name",
+            "genre",
+            "notify_emails",
+            "mall",
+            "code",
+            "sections",
+            "other",
+        ]
+    ),
+    json_values,
+    max_size=5,
+) | st.fixed_dictionaries(
+    {
+        "sections": st.dictionaries(
+            st.sampled_from(["ftp", "rakuten_api", "sender_mail", "nowhere"]),
+            st.dictionaries(
+                st.sampled_from(
+                    [
+                        "host",
+                        "port",
+                        "user",
+                        "password",
+                        "passive",
+                        "license_key",
+                        "from_address",
+                        "x",
+                    ]
+                ),
+                json_values,
+                max_size=4,
+            ),
+            max_size=3,
+        )
+    }
+)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=bodies)
+def test_any_json_body_is_answered_and_only_a_valid_one_changes_the_shop(body, make_user):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username="prop").first() or make_user("prop")
+    assign_role(user, "管理者")
+    shop = Shop.objects.filter(short_name="prop").first()
+    if shop is None:
+        shop = Shop.objects.create(
+            mall="rakuten", name="p", short_name="prop", url="https://www.rakuten.co.jp/prop/"
+        )
+    _t, raw = tokens.issue(user, "p")
+    before = Shop.objects.filter(pk=shop.pk).values().get()
+    response = send(api_client(raw), "patch", f"/shops/{shop.code}", body)
+    assert response.status_code in (200, 400, 422), response.content[:300]
+    after = Shop.objects.filter(pk=shop.pk).values().get()
+    if response.status_code != 200:
+        assert after == before
+        assert all(e["messages"] for e in response.json().get("errors", [{"messages": [1]}]))
