@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "tempostar",
     "connectors",
     "shops",
@@ -107,6 +108,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # user.is_verified(): whether this session passed a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "tempostar.middleware.IdleSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -260,6 +263,26 @@ NINJA_NUM_PROXIES = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_REQUIRED = env.bool("MFA_REQUIRED", default=not DEBUG)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="TEMPOSTAR")
 MFA_RECOVERY_CODES = 10
+# Passkeys (WebAuthn, django-otp-webauthn) as a second factor, never instead of the password.
+# The relying party is the console's host name (an IP address cannot be one: then localhost);
+# the browser's origin must be one of WEBAUTHN_ORIGINS (https://, or http://localhost).
+from urllib.parse import urlsplit  # noqa: E402
+
+_site = urlsplit(SITE_URL)
+_site_is_ip = bool(_site.hostname) and _site.hostname.replace(".", "").isdigit()
+OTP_WEBAUTHN_RP_ID = env.str(
+    "WEBAUTHN_RP_ID", default="localhost" if _site_is_ip else (_site.hostname or "localhost")
+)
+OTP_WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="TEMPOSTAR")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS",
+    default=[
+        f"http://localhost:{_site.port or 80}"
+        if _site_is_ip
+        else f"{_site.scheme}://{_site.netloc}"
+    ],
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # Bulk shop registration (import_shops, /shops/import/): at most this many shops per file.
 SHOP_IMPORT_MAX_ROWS = env.int("SHOP_IMPORT_MAX_ROWS", default=5000)

@@ -21,6 +21,7 @@ urlpatterns = [
     # The language switch also works on the login page.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("twofactor.urls")),
+    path("account/passkeys/", include("twofactor.passkeys")),
     path("account/api-tokens/", api_views.TokenListView.as_view(), name="api_tokens"),
     path("shops/import/", api_views.ShopImportView.as_view(), name="shop_import"),
     path("shops/", include("shops.urls")),

@@ -141,3 +141,48 @@ def test_an_administrator_signs_in_with_a_second_factor(live_server, page, manag
     page.get_by_label("確認コード").fill(totp.at(time.time() + 30))
     page.get_by_role("button", name="確認").click()
     expect(page.get_by_role("heading", name="連携ショップ基本設定")).to_be_visible()
+
+
+def test_a_passkey_replaces_the_code_at_the_second_step(live_server, page, manager, settings):  # noqa: F811
+    """A virtual authenticator (Chromium's WebAuthn domain) stands in for a phone or key."""
+    from playwright.sync_api import expect
+
+    from twofactor import devices
+    from twofactor.tests_support import enrol_totp
+
+    settings.MFA_REQUIRED = True
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
+    assert "//localhost:" in live_server.url
+    totp = enrol_totp(manager)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    log_in(page, live_server.url, "manager")
+    page.get_by_label("確認コード").fill(totp.at(time.time() + 30))
+    page.get_by_role("button", name="確認").click()
+    page.get_by_role("link", name="二段階認証").click()
+    expect(page.locator("#no-passkey")).to_be_visible()
+    page.get_by_role("button", name="パスキーを追加").click()
+    expect(page.locator("#passkey-register-status-message")).not_to_be_empty()
+    page.wait_for_function("() => !document.querySelector('#passkey-register-button')?.disabled")
+    assert devices.has_passkey(manager)
+    page.goto(page.url)
+    expect(page.locator("#passkey-list li")).to_have_count(1)
+
+    page.get_by_role("button", name="ログアウト").click()
+    log_in(page, live_server.url, "manager")
+    page.get_by_role("button", name="パスキーで確認").click()
+    expect(page.get_by_role("heading", name="連携ショップ基本設定")).to_be_visible()

@@ -190,3 +190,39 @@ def test_mfa_is_required_by_default_outside_debug(tmp_path):
             timeout=60,
         )
         assert out.stdout.strip() == expected, out.stderr
+
+
+def test_passkey_endpoints_need_a_login_or_a_pending_one(manager, operator):
+    anonymous = Client()
+    begin = reverse("otp_webauthn:credential-registration-begin")
+    assert anonymous.post(begin).status_code == 302  # registering needs a signed-in user
+    auth_begin = reverse("otp_webauthn:credential-authentication-begin")
+    refused = anonymous.post(auth_begin, content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["code"] == "no_login"
+    assert anonymous.get(reverse("otp_webauthn:js-i18n-catalog")).status_code == 200
+    # After the password step, the ceremony starts for that user only.
+    enrolled(manager)
+    pending = Client()
+    login(pending, "manager")
+    started = pending.post(auth_begin, content_type="application/json")
+    assert started.status_code == 200 and "challenge" in started.json()
+    # A made-up assertion is refused and counts as a failed login.
+    from axes.models import AccessAttempt
+
+    complete = reverse("otp_webauthn:credential-authentication-complete")
+    bad = pending.post(
+        complete,
+        {"id": "x", "rawId": "x", "response": {}, "type": "public-key"},
+        content_type="application/json",
+    )
+    assert bad.status_code >= 400
+    assert AccessAttempt.objects.filter(username="manager").get().failures_since_start == 1
+    assert not signed_in(pending)
+
+
+def test_an_enrolled_user_must_pass_the_second_factor_to_add_a_passkey(manager):
+    enrolled(manager)
+    client = Client()
+    client.force_login(manager)  # a password-only session, never verified
+    response = client.post(reverse("otp_webauthn:credential-registration-begin"))
+    assert response.status_code == 403

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 RECOVERY = "recovery"
 
@@ -22,7 +23,15 @@ def totp_device(user, *, confirmed: bool | None = True) -> TOTPDevice | None:
 
 
 def has_second_factor(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return has_passkey(user) or TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def passkeys(user):
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("pk")
+
+
+def has_passkey(user) -> bool:
+    return passkeys(user).exists()
 
 
 def is_required(user) -> bool:
@@ -66,6 +75,7 @@ def recovery_codes_left(user) -> int:
 def remove_all(user) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
+        WebAuthnCredential.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user, name=RECOVERY).delete()
 
 

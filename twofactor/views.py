@@ -126,8 +126,15 @@ class VerifyView(View):
             return redirect("login")
         return super().dispatch(request, *args, **kwargs)
 
+    def context(self, form):
+        return {
+            "form": form,
+            "passkey": devices.has_passkey(self.user),
+            "app": devices.totp_device(self.user) is not None,
+        }
+
     def get(self, request):
-        return render(request, self.template_name, {"form": CodeForm()})
+        return render(request, self.template_name, self.context(CodeForm()))
 
     def post(self, request):
         locked = _locked(request, self.user)
@@ -144,7 +151,7 @@ class VerifyView(View):
             form = _refused_form(
                 _("The code is not correct, or it was already used. Enter the current code.")
             )
-            return render(request, self.template_name, {"form": form}, status=400)
+            return render(request, self.template_name, self.context(form), status=400)
         target = _finish(request, self.user, self.pending, device)
         if device.name == devices.RECOVERY:
             left = devices.recovery_codes_left(self.user)
@@ -230,7 +237,8 @@ class SettingsView(View):
     def get(self, request):
         user = request.user
         ctx = {
-            "active": devices.has_second_factor(user),
+            "active": devices.totp_device(user) is not None,
+            "passkeys": list(devices.passkeys(user)),
             "required": devices.is_required(user),
             "codes_left": devices.recovery_codes_left(user),
             "form": CodeForm(),
@@ -266,6 +274,10 @@ class SettingsView(View):
         if action == "disable":
             devices.remove_all(user)
             messages.success(request, _("Two-factor sign-in is off."))
+        if action == "remove_passkey":
+            removed = devices.passkeys(user).filter(pk=request.POST.get("passkey")).delete()[0]
+            if removed:
+                messages.success(request, _("Removed the passkey."))
         return redirect("twofactor:settings")
 
 
