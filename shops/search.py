@@ -1,7 +1,7 @@
 """Shop search by part of the name, short name or code, indexed so it stays fast at 100,000
-shops: a pg_trgm GIN index per column on PostgreSQL (the same UPPER(...) LIKE that Django's
-icontains writes, so the ORM query uses it as it is), and an FTS5 trigram table kept by
-triggers on SQLite. Queries shorter than three characters have no trigram and scan.
+shops: on PostgreSQL one pg_trgm GIN index over the three columns joined by a separator that
+no query contains (one index scan instead of three), on SQLite an FTS5 trigram table kept by
+triggers. Queries shorter than three characters have no trigram and scan.
 """
 
 from __future__ import annotations
@@ -9,18 +9,21 @@ from __future__ import annotations
 import re
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 COLUMNS = ("name", "short_name", "code")
 FTS_TABLE = "shops_shop_search"
 
-POSTGRES_SQL = ["CREATE EXTENSION IF NOT EXISTS pg_trgm"] + [
-    f"CREATE INDEX IF NOT EXISTS shops_shop_{c}_trgm ON shops_shop "
-    f"USING gin ((UPPER({c}::text)) gin_trgm_ops)"
-    for c in COLUMNS
+# The three columns joined by U+001F (a control character: cleaned out of every query), upper
+# case. The index and the query must spell the expression the same way.
+HAYSTACK = " || E'\\x1f' || ".join(f'"shops_shop"."{c}"::text' for c in COLUMNS)
+POSTGRES_SQL = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    f"CREATE INDEX IF NOT EXISTS shops_shop_search_trgm ON shops_shop "
+    f"USING gin ((UPPER({HAYSTACK})) gin_trgm_ops)",
 ]
-POSTGRES_DROP = [f"DROP INDEX IF EXISTS shops_shop_{c}_trgm" for c in COLUMNS]
+POSTGRES_DROP = ["DROP INDEX IF EXISTS shops_shop_search_trgm"]
 
 _cols = ", ".join(COLUMNS)
 _new = ", ".join(f"new.{c}" for c in COLUMNS)
@@ -84,6 +87,13 @@ def condition(query: str) -> Q:
     Control characters cannot be in a name: they are dropped from the query (a NUL would
     end the FTS5 query on SQLite and is refused by PostgreSQL)."""
     query = CONTROL.sub("", query)
+    if connection.vendor == "postgresql" and query:
+        pattern = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return Q(
+            RawSQL(
+                f"UPPER({HAYSTACK}) LIKE UPPER(%s)", [f"%{pattern}%"], output_field=BooleanField()
+            )
+        )
     if connection.vendor == "sqlite" and len(query) >= 3:
         phrase = '"' + query.replace('"', '""') + '"'
         return Q(
