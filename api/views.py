@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from orders.importer import ImportRefused
+from tempostar import crypto
 
 from . import bulk, tokens
 from .models import ApiToken
@@ -53,7 +55,10 @@ class TokenListView(View):
 
     def post(self, request):
         if "revoke" in request.POST:
-            token = get_object_or_404(ApiToken, pk=request.POST.get("revoke"), user=request.user)
+            pk = request.POST.get("revoke", "")
+            token = get_object_or_404(
+                ApiToken, pk=int(pk) if pk.isdigit() else 0, user=request.user
+            )
             tokens.revoke(token)
             messages.success(request, _("Revoked the token %(name)s.") % {"name": token.name})
             return redirect("api_tokens")
@@ -70,6 +75,17 @@ class UploadForm(forms.Form):
 
 
 PENDING = "shop_import_file"
+STALE_AFTER = 3600  # seconds: a checked file never registered is deleted after this
+
+
+def _forget_stale(folder: Path) -> None:
+    now = time.time()
+    for old in folder.glob("shops-*.fernet"):
+        try:
+            if now - old.stat().st_mtime > STALE_AFTER:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -98,8 +114,11 @@ class ShopImportView(PermissionRequiredMixin, View):
             return self.refused(request, refused.errors, refused.total)
         folder = settings.VAR_DIR / "imports"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"shops-{uuid.uuid4().hex}.dat"
-        path.write_bytes(data)  # the secrets in it stay on the server for the next step only
+        _forget_stale(folder)
+        path = folder / f"shops-{uuid.uuid4().hex}.fernet"
+        # The file holds credentials: kept for the next step only, and encrypted like the
+        # shops' own secrets (FIELD_ENCRYPTION_KEYS).
+        path.write_text(crypto.fernet().encrypt(data).decode())
         old = request.session.get(PENDING)
         if old:
             Path(old["path"]).unlink(missing_ok=True)
@@ -125,7 +144,7 @@ class ShopImportView(PermissionRequiredMixin, View):
             messages.error(request, _("Upload the file again and check it first."))
             return redirect("shop_import")
         try:
-            data = path.read_bytes()
+            data = crypto.fernet().decrypt(path.read_bytes())
             report = bulk.import_shops(data, pending["name"], user=request.user)
         except ImportRefused as refused:
             return self.refused(request, refused.errors, refused.total)

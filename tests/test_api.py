@@ -3,6 +3,7 @@ console, secrets write-only, rate limit, languages, and a valid OpenAPI document
 
 import json
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -640,3 +641,24 @@ def test_any_json_body_is_answered_and_only_a_valid_one_changes_the_shop(body, m
     if response.status_code != 200:
         assert after == before
         assert all(e["messages"] for e in response.json().get("errors", [{"messages": [1]}]))
+
+
+def test_token_page_shows_a_new_token_once_and_revokes_only_ones_own(operator, manager):
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(operator)
+    page = client.post(reverse("api_tokens"), {"name": "sync"}).content.decode()
+    token = ApiToken.objects.get(user=operator)
+    raw = re.search(r'id="new-token-value">(tsk_[^<]+)<', page).group(1)
+    assert tokens.find(raw) == token
+    assert raw not in client.get(reverse("api_tokens")).content.decode()
+    assert client.post(reverse("api_tokens"), {"name": ""}).status_code == 400
+    theirs, _raw = tokens.issue(manager, "theirs")
+    assert client.post(reverse("api_tokens"), {"revoke": theirs.pk}).status_code == 404
+    assert client.post(reverse("api_tokens"), {"revoke": "1 OR 1=1"}).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.active
+    assert client.post(reverse("api_tokens"), {"revoke": token.pk}).status_code == 302
+    token.refresh_from_db()
+    assert not token.active

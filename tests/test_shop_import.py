@@ -236,3 +236,36 @@ def test_upload_page_checks_then_registers(manager, operator):
     operator_client = Client()
     operator_client.force_login(operator)
     assert operator_client.get(url).status_code == 403
+
+
+def test_the_checked_file_waits_encrypted_and_stale_ones_go(manager, settings):
+    import os
+    import time
+
+    client = Client()
+    client.force_login(manager)
+    data = as_json([rakuten(1)])
+    client.post(reverse("shop_import"), {"file": SimpleUploadedFile("shops.json", data)})
+    stored = list((settings.VAR_DIR / "imports").glob("shops-*"))
+    assert len(stored) == 1
+    assert FTP_SECRET.encode() not in stored[0].read_bytes()
+    old = time.time() - 7200
+    os.utime(stored[0], (old, old))
+    other = Client()
+    other.force_login(manager)
+    other.post(reverse("shop_import"), {"file": SimpleUploadedFile("s.json", data)})
+    assert not stored[0].exists()  # a file checked two hours ago and never registered
+
+
+def test_api_writes_need_no_csrf_token_but_a_bearer_token(operator):
+    from api import tokens
+
+    _t, raw = tokens.issue(operator, "x")
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    body = json.dumps({"mall": "other", "name": "x", "short_name": "y", "url": "https://a.jp/"})
+    response = client.post("/api/v1/shops", body, content_type="application/json")
+    assert response.status_code == 201
+    # A browser's session cookie alone is no credential for the API.
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(operator)
+    assert browser.post("/api/v1/shops", body, content_type="application/json").status_code == 401
