@@ -29,11 +29,12 @@ def expected_expiries(shop: Shop) -> dict[tuple[str, str], tuple]:
     return found
 
 
-def sync_expiries(shop: Shop) -> None:
-    """Insert, update or delete the shop's expiry rows to match its credentials."""
+def sync_expiries(shop: Shop, *, new: bool = False) -> None:
+    """Insert, update or delete the shop's expiry rows to match its credentials (a shop just
+    created has none yet: nothing to read)."""
     wanted = expected_expiries(shop)
     with transaction.atomic(savepoint=False):  # no savepoint when nested: all or nothing
-        existing = {(e.section, e.credential): e for e in shop.expiries.all()}
+        existing = {} if new else {(e.section, e.credential): e for e in shop.expiries.all()}
         for key, row in existing.items():
             if key not in wanted:
                 row.delete()

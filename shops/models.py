@@ -159,7 +159,7 @@ class Shop(models.Model):
 
     def save(self, *args, **kwargs):
         if self._state.adding and not self.code:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=False):
                 issued = ShopCode.objects.create(mall=self.mall)
                 self.code = issued.code
                 if self.mall in registry and self.connector.imports_order_mail:
