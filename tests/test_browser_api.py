@@ -185,4 +185,4 @@ def test_a_passkey_replaces_the_code_at_the_second_step(live_server, page, manag
     page.get_by_role("button", name="ログアウト").click()
     log_in(page, live_server.url, "manager")
     page.get_by_role("button", name="パスキーで確認").click()
-    expect(page.get_by_role("heading", name="連携ショップ基本設定")).to_be_visible()
+    expect(page.get_by_role("heading", name="連携ショップ基本設定")).to_be_visible(timeout=15_000)
