@@ -147,14 +147,14 @@ def test_a_passkey_replaces_the_code_at_the_second_step(live_server, page, manag
     """A virtual authenticator (Chromium's WebAuthn domain) stands in for a phone or key."""
     from playwright.sync_api import expect
 
+    from tests.test_twofactor import enrolled
     from twofactor import devices
-    from twofactor.tests_support import enrol_totp
 
     settings.MFA_REQUIRED = True
     settings.OTP_WEBAUTHN_RP_ID = "localhost"
     settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
     assert "//localhost:" in live_server.url
-    totp = enrol_totp(manager)
+    totp, _codes = enrolled(manager)
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
     cdp.send(
