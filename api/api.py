@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, NinjaAPI, Query, Router, Status
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.throttling import SimpleRateThrottle
@@ -84,6 +84,18 @@ def unauthorized(request, exc):
     )
     response["WWW-Authenticate"] = "Bearer"
     return response
+
+
+@api.exception_handler(Throttled)
+def throttled(request, exc):
+    return api.create_response(
+        request,
+        {
+            "detail": _("Too many requests with this token: at most %(rate)s. Try again later.")
+            % {"rate": settings.API_RATE_LIMIT}
+        },
+        status=429,
+    )
 
 
 @api.exception_handler(NinjaValidationError)

@@ -283,6 +283,7 @@ def test_rate_limit_per_token(operator, world, settings):
     refused = send(client, "get", "/malls")
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) > 0
+    assert refused.json()["detail"].startswith("このトークンからのリクエストが多すぎます")
     assert send(api_client(other), "get", "/malls").status_code == 200  # per token
 
 
