@@ -49,12 +49,14 @@ def readable(queryset):
     return queryset.exclude(_OUT_OF_RANGE)
 
 
-def sync_expiries(shop: Shop) -> None:
-    """Insert, update or delete the shop's expiry rows to match its credentials."""
+def sync_expiries(shop: Shop, *, new: bool = False) -> None:
+    """Insert, update or delete the shop's expiry rows to match its credentials (a shop just
+    created has none yet: nothing to read)."""
     wanted = expected_expiries(shop)
     with transaction.atomic(savepoint=False):  # no savepoint when nested: all or nothing
-        shop.expiries.filter(_OUT_OF_RANGE).delete()
-        existing = {(e.section, e.credential): e for e in shop.expiries.all()}
+        if not new:
+            shop.expiries.filter(_OUT_OF_RANGE).delete()
+        existing = {} if new else {(e.section, e.credential): e for e in shop.expiries.all()}
         for key, row in existing.items():
             if key not in wanted:
                 row.delete()

@@ -14,6 +14,7 @@ from tempostar import crypto
 from tempostar.security import remember_secrets
 
 from .genres import GENRE_CHOICES
+from .search import condition
 
 
 def validate_mall(code: str) -> None:
@@ -48,11 +49,7 @@ class ShopQuerySet(models.QuerySet):
         query = (query or "").strip()
         if not query:
             return self
-        return self.filter(
-            models.Q(name__icontains=query)
-            | models.Q(short_name__icontains=query)
-            | models.Q(code__icontains=query)
-        )
+        return self.filter(condition(query))
 
 
 class Shop(models.Model):
@@ -164,7 +161,7 @@ class Shop(models.Model):
 
     def save(self, *args, **kwargs):
         if self._state.adding and not self.code:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=False):
                 issued = ShopCode.objects.create(mall=self.mall)
                 self.code = issued.code
                 if self.mall in registry and self.connector.imports_order_mail:

@@ -74,16 +74,20 @@ class _Secrets:
 
 
 def _write(shop: Shop, mutate, *, user=None, via=CONSOLE, action=ShopChange.UPDATE, audit=True):
-    """Lock, change, save, recompute expiries and record history in one transaction."""
-    with transaction.atomic():
-        if shop.pk:
+    """Lock, change, save, recompute expiries and record history in one transaction.
+
+    Inside a caller's transaction (a bulk import) no savepoint is taken: a failure here fails
+    the caller's transaction as a whole, which is what all-or-nothing needs anyway."""
+    with transaction.atomic(savepoint=False):
+        new = not shop.pk
+        if not new:
             shop = Shop.objects.select_for_update().get(pk=shop.pk)
         secrets = _Secrets(shop)
         changes = mutate(shop, secrets)
         if secrets.dirty:
             shop.set_secrets(secrets.values)
         shop.save()
-        sync_expiries(shop)
+        sync_expiries(shop, new=new)
         if audit and (changes or action != ShopChange.UPDATE):
             record_change(shop, user, action, changes, via=via)
     return shop, changes

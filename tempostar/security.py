@@ -32,6 +32,11 @@ SENSITIVE_NAME = re.compile(
     re.IGNORECASE,
 )
 MIN_REDACT_LENGTH = 4  # shorter values ("1", "ftp") would mask ordinary words
+# Credentials masked by their shape wherever they appear, even if never remembered: an
+# Authorization header's value and an API token (api.tokens).
+CREDENTIAL_SHAPES = re.compile(
+    r"(?i)(?<=\bBearer )[^\s'\",]+|(?<=\bBasic )[^\s'\",]+|tsk_[0-9a-f]{12}_[A-Za-z0-9_-]+"
+)
 
 _known: ContextVar[frozenset[str]] = ContextVar("known_secret_values", default=frozenset())
 
@@ -129,9 +134,11 @@ def _pattern(known: frozenset[str], console: frozenset[str]) -> re.Pattern | Non
 
 def redact(text: str) -> str:
     """text with every remembered secret value (and the console's client secrets) replaced
-    by ********, in any of the encodings of encoded_forms() or inside base64."""
+    by ********, in any of the encodings of encoded_forms() or inside base64, and every
+    credential shape (a Bearer header, an API token) masked."""
     if not isinstance(text, str):
         return text
+    text = CREDENTIAL_SHAPES.sub(MASK, text)
     pattern = _pattern(_known.get(), console_secrets())
     if pattern is None:
         return text
@@ -229,6 +236,14 @@ class SecretMaskingFilter(SafeExceptionReporterFilter):
 
     def is_active(self, request):
         return True
+
+    def get_safe_request_meta(self, request):
+        """The request's headers with Authorization (an API token) and cookies masked."""
+        meta = super().get_safe_request_meta(request)
+        for key in ("HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"):
+            if key in meta:
+                meta[key] = self.cleansed_substitute
+        return meta
 
     def get_post_parameters(self, request):
         params = super().get_post_parameters(request)

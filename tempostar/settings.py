@@ -84,11 +84,18 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "tempostar",
     "connectors",
     "shops",
     "orders",
     "monitoring",
+    "api",
+    "twofactor",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # user.is_verified(): whether this session passed a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "tempostar.middleware.IdleSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -294,6 +303,43 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 SHOPS_PER_PAGE = env.int("SHOPS_PER_PAGE", default=50)
+
+# Cache (the API's rate limit counts requests here): per process by default; with several
+# web processes set CACHE_URL to a shared cache, e.g. redis://127.0.0.1:6379/1.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# REST API (/api/v1/): requests per token and period ("120/min", "1000/hour").
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="120/min")
+NINJA_NUM_PROXIES = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Two-factor sign-in (django-otp): administrators (staff, or whoever may change credentials)
+# must sign in with a second factor when MFA_REQUIRED is on (default: on outside DEBUG).
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="TEMPOSTAR")
+MFA_RECOVERY_CODES = 10
+# Passkeys (WebAuthn, django-otp-webauthn) as a second factor, never instead of the password.
+# The relying party is the console's host name (an IP address cannot be one: then localhost);
+# the browser's origin must be one of WEBAUTHN_ORIGINS (https://, or http://localhost).
+from urllib.parse import urlsplit  # noqa: E402
+
+_site = urlsplit(SITE_URL)
+_site_is_ip = bool(_site.hostname) and _site.hostname.replace(".", "").isdigit()
+OTP_WEBAUTHN_RP_ID = env.str(
+    "WEBAUTHN_RP_ID", default="localhost" if _site_is_ip else (_site.hostname or "localhost")
+)
+OTP_WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="TEMPOSTAR")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS",
+    default=[
+        f"http://localhost:{_site.port or 80}"
+        if _site_is_ip
+        else f"{_site.scheme}://{_site.netloc}"
+    ],
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+
+# Bulk shop registration (import_shops, /shops/import/): at most this many shops per file.
+SHOP_IMPORT_MAX_ROWS = env.int("SHOP_IMPORT_MAX_ROWS", default=5000)
 
 # Order / stock CSV imports: refused above these limits; files larger than
 # IMPORT_INLINE_MAX_BYTES run in the worker with a progress bar.

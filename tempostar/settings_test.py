@@ -17,6 +17,8 @@ os.environ.setdefault("EMAIL_URL", "memorymail://")
 # The test client speaks plain HTTP, and static files are served from the source folders.
 os.environ.setdefault("HTTPS", "false")
 os.environ.setdefault("STATIC_MANIFEST", "false")
+# Password-only logins for the suite's own users; the two-factor tests turn it on.
+os.environ.setdefault("MFA_REQUIRED", "false")
 
 from .settings import *  # noqa: E402,F403
 

@@ -5,15 +5,25 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from api import views as api_views
+from api.urls import api_urls
 from shops.views import OAuthCallbackView
 from tempostar.health import healthz, healthz_deep
+from twofactor.views import LoginView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="shops:list", permanent=False)),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    # Django's login; administrators continue with a second factor (twofactor).
+    path("login/", LoginView.as_view(), name="login"),
+    # The admin's own login page would skip the second factor: it sends people to ours.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The language switch also works on the login page.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("", include("twofactor.urls")),
+    path("account/passkeys/", include("twofactor.passkeys")),
+    path("account/api-tokens/", api_views.TokenListView.as_view(), name="api_tokens"),
+    path("shops/import/", api_views.ShopImportView.as_view(), name="shop_import"),
     path("shops/", include("shops.urls")),
     path("orders/", include("orders.urls")),
     path("monitoring/", include("monitoring.urls")),
@@ -21,4 +31,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("healthz/deep", healthz_deep, name="healthz_deep"),
+    path("api/v1/", api_urls()),
 ]

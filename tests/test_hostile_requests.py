@@ -202,6 +202,7 @@ def test_deleting_an_other_shop_with_orders_is_refused_and_records_nothing(
 # ---- nothing half-saved ------------------------------------------------------------------------
 
 
+@pytest.mark.django_db(transaction=True)  # as in production: the request's own transaction
 def test_a_change_whose_history_cannot_be_written_saves_nothing(admin_client, monkeypatch):
     data = post_data(MALLS["rakuten"], **{"rakuten_api.license_issued_on": "2026-11-01"})
     admin_client.post(reverse("shops:create", args=["rakuten"]), data)

@@ -1,0 +1,256 @@
+"""Bulk shop registration from a file, and the export that writes the same formats.
+
+A file is a JSON list of shops in the API's shape, or a CSV with one column per field
+(`mall`, the common record's fields, then `<section>.<field>`), in UTF-8 or cp932. Every
+row is validated by the console's ShopForm first; any error refuses the whole file with a
+message per row naming the field, and nothing is saved. Otherwise every shop is created
+through shops.store (via=IMPORT) in one transaction: all of them, or none. A dry run stops
+after the validation and says what would be created.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from connectors.base import registry
+from orders.importer import ImportRefused, decode, records
+from shops import store
+
+from . import shapes
+
+MAX_ERRORS = 100
+
+
+@dataclass
+class Report:
+    dry_run: bool
+    encoding: str = ""
+    rows: int = 0
+    # (row number, mall label, short name, shop code or "" in a dry run)
+    shops: list[tuple] = field(default_factory=list)
+
+
+def _row_label(number: int, kind: str) -> str:
+    if kind == "csv":
+        return _("Line %(n)d") % {"n": number}
+    return _("Shop %(n)d") % {"n": number}
+
+
+def read(data: bytes, filename: str = "") -> tuple[list[tuple[int, dict]], str, str]:
+    """[(row number, body)], the format ("json" or "csv") and the encoding. Raises
+    ImportRefused for a file that cannot be read."""
+    text, encoding = decode(data)
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if filename.lower().endswith(".json") or stripped.startswith(("[", "{")):
+        return _read_json(stripped), "json", encoding
+    return _read_csv(text), "csv", encoding
+
+
+def _read_json(text: str) -> list[tuple[int, dict]]:
+    try:
+        items = json.loads(text)
+    except ValueError as exc:
+        raise ImportRefused(
+            [
+                _("The JSON cannot be read (line %(line)d): %(error)s")
+                % {"line": exc.lineno, "error": exc.msg}
+            ]
+        ) from None
+    if not isinstance(items, list):
+        raise ImportRefused([_("The JSON file must hold a list of shops: [{...}, {...}].")])
+    rows, errors = [], []
+    for i, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            errors.append(f"{_row_label(i, 'json')}: " + _("Each shop must be a JSON object."))
+        else:
+            rows.append((i, item))
+    if errors:
+        raise ImportRefused(errors[:MAX_ERRORS], len(errors))
+    return rows
+
+
+def csv_columns(connectors) -> list[str]:
+    """The columns of a CSV for these malls: the common record, then each section field
+    that is not a secret (an export) ."""
+    columns = ["code", "mall", *shapes.COMMON]
+    for connector in connectors:
+        for section, spec in connector.fields():
+            if section.after_save or spec.secret:
+                continue
+            column = section.field_id(spec)
+            if column not in columns:
+                columns.append(column)
+    return columns
+
+
+def _known_columns() -> set[str]:
+    known = {"mall", *shapes.COMMON, *shapes.READ_ONLY}
+    for connector in registry.all():
+        for section, spec in connector.fields():
+            known.add(section.field_id(spec))
+    return known
+
+
+def _read_csv(text: str) -> list[tuple[int, dict]]:
+    found = list(records(text))
+    if not found:
+        raise ImportRefused([_("The file is empty.")])
+    _line, header = found[0]
+    header = [h.strip() for h in header]
+    known = _known_columns()
+    errors = [
+        _(
+            "Line 1: the column %(column)s is unknown. Columns are mall, the common fields "
+            "(name, short_name, url, ...) and <section>.<field>."
+        )
+        % {"column": h or '""'}
+        for h in header
+        if h not in known
+    ]
+    if "mall" not in header:
+        errors.append(_("Line 1: the column mall is missing."))
+    if len(set(header)) != len(header):
+        errors.append(_("Line 1: a column appears twice."))
+    if errors:
+        raise ImportRefused(errors)
+    rows = []
+    for line, cells in found[1:]:
+        if not any(c.strip() for c in cells):
+            continue  # a blank line
+        if len(cells) != len(header):
+            errors.append(
+                _("Line %(n)d: %(got)d columns where the header has %(want)d.")
+                % {"n": line, "got": len(cells), "want": len(header)}
+            )
+            continue
+        body: dict = {"sections": {}}
+        for column, value in zip(header, cells, strict=True):
+            if value == "":
+                continue  # blank: the default, as a new shop's form shows it
+            if "." in column:
+                section, name = column.split(".", 1)
+                body["sections"].setdefault(section, {})[name] = value
+            else:
+                body[column] = value
+        rows.append((line, body))
+    if errors:
+        raise ImportRefused(errors[:MAX_ERRORS], len(errors))
+    return rows
+
+
+def validate(rows: list[tuple[int, dict]], kind: str) -> tuple[list, list[str]]:
+    """[(row number, connector, form)] for valid rows, and a message per error."""
+    plans, errors = [], []
+    for number, body in rows:
+        where = _row_label(number, kind)
+        mall = body.get("mall")
+        if not isinstance(mall, str) or mall not in registry:
+            errors.append(
+                f"{where}: "
+                + _("mall: %(mall)s is not a mall code. Use one of: %(codes)s.")
+                % {
+                    "mall": mall if mall not in (None, "") else '""',
+                    "codes": ", ".join(registry.codes()),
+                }
+            )
+            continue
+        connector = registry.get(mall)
+        if kind == "csv":
+            # A CSV has every mall's columns: a filled cell must belong to this row's mall.
+            body = _only_own_sections(connector, body, errors, where)
+        try:
+            form = shapes.build_form(connector, body)
+        except shapes.BodyError as exc:
+            errors += [f"{where}: {line}" for line in shapes.describe_errors(exc.errors)]
+            continue
+        if not form.is_valid():
+            errors += [
+                f"{where}: {line}" for line in shapes.describe_errors(shapes.form_errors(form))
+            ]
+            continue
+        plans.append((number, connector, form))
+    return plans, errors
+
+
+def _only_own_sections(connector, body, errors, where):
+    own = {section.key for section in connector.sections}
+    for key, values in list(body.get("sections", {}).items()):
+        if key not in own:
+            for name in values:
+                errors.append(
+                    f"{where}: "
+                    + _("%(column)s is not a field of %(mall)s: leave it blank.")
+                    % {"column": f"{key}.{name}", "mall": connector.label}
+                )
+            del body["sections"][key]
+    return body
+
+
+def import_shops(data: bytes, filename: str = "", *, user=None, dry_run=False) -> Report:
+    """Validate the whole file, then (unless a dry run) create every shop, all or nothing.
+
+    Raises ImportRefused with a message per error (the first MAX_ERRORS, and the count)."""
+    rows, kind, encoding = read(data, filename)
+    if len(rows) > settings.SHOP_IMPORT_MAX_ROWS:
+        raise ImportRefused(
+            [
+                _("The file has %(n)d shops; at most %(max)d can be imported at once.")
+                % {"n": len(rows), "max": settings.SHOP_IMPORT_MAX_ROWS}
+            ]
+        )
+    if not rows:
+        raise ImportRefused([_("The file holds no shop.")])
+    plans, errors = validate(rows, kind)
+    if errors:
+        raise ImportRefused(errors[:MAX_ERRORS], len(errors))
+    report = Report(dry_run=dry_run, encoding=encoding, rows=len(rows))
+    if dry_run:
+        report.shops = [
+            (number, connector.label, form.cleaned_data["short_name"], "")
+            for number, connector, form in plans
+        ]
+        return report
+    with transaction.atomic():
+        for number, connector, form in plans:
+            shop = store.create(connector, form.edit(), user=user, via=store.IMPORT)
+            report.shops.append((number, connector.label, shop.short_name, shop.code))
+    return report
+
+
+# ---- export ------------------------------------------------------------------------------------
+
+
+def export_json(shops) -> str:
+    return json.dumps(
+        [shapes.shop_export(s) for s in shops], ensure_ascii=False, indent=2, default=str
+    )
+
+
+def export_csv(shops) -> str:
+    shops = list(shops)
+    malls = [c for c in registry.all() if any(s.mall == c.code for s in shops)]
+    columns = csv_columns(malls)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for shop in shops:
+        record = shapes.shop_export(shop)
+        row = []
+        for column in columns:
+            if "." in column:
+                section, name = column.split(".", 1)
+                value = record["sections"].get(section, {}).get(name)
+            else:
+                value = record.get(column)
+            if isinstance(value, bool):
+                value = "1" if value else "0"
+            row.append("" if value is None else str(value))
+        writer.writerow(row)
+    return out.getvalue()

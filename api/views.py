@@ -1,0 +1,154 @@
+"""Pages of the API app: a user's API tokens, and the bulk shop import for administrators."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.decorators.cache import never_cache
+
+from orders.importer import ImportRefused
+from tempostar import crypto
+
+from . import bulk, tokens
+from .models import ApiToken
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Token name"),
+        max_length=100,
+        help_text=gettext_lazy("What the token is for, such as the script that uses it."),
+    )
+
+
+@method_decorator(never_cache, name="dispatch")
+class TokenListView(View):
+    """The signed-in user's API tokens: create (shown once), see last use, revoke."""
+
+    template_name = "api/tokens.html"
+
+    def render(self, request, form=None, new_token=None, status=200):
+        return render(
+            request,
+            self.template_name,
+            {
+                "tokens": ApiToken.objects.filter(user=request.user),
+                "form": form or TokenForm(),
+                "new_token": new_token,
+            },
+            status=status,
+        )
+
+    def get(self, request):
+        return self.render(request)
+
+    def post(self, request):
+        if "revoke" in request.POST:
+            pk = request.POST.get("revoke", "")
+            token = get_object_or_404(
+                ApiToken, pk=int(pk) if pk.isdigit() else 0, user=request.user
+            )
+            tokens.revoke(token)
+            messages.success(request, _("Revoked the token %(name)s.") % {"name": token.name})
+            return redirect("api_tokens")
+        form = TokenForm(request.POST)
+        if not form.is_valid():
+            return self.render(request, form=form, status=400)
+        _row, raw = tokens.issue(request.user, form.cleaned_data["name"])
+        # Shown in this response only; never stored in clear or in the session.
+        return self.render(request, new_token=raw)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Shop file (JSON or CSV)"))
+
+
+PENDING = "shop_import_file"
+STALE_AFTER = 3600  # seconds: a checked file never registered is deleted after this
+
+
+def _forget_stale(folder: Path) -> None:
+    now = time.time()
+    for old in folder.glob("shops-*.fernet"):
+        try:
+            if now - old.stat().st_mtime > STALE_AFTER:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+@method_decorator(never_cache, name="dispatch")
+class ShopImportView(PermissionRequiredMixin, View):
+    """ショップ一括登録: upload, see what would be created (a dry run), then register."""
+
+    permission_required = ("shops.add_shop", "shops.change_credentials")
+    template_name = "api/shop_import.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": UploadForm()})
+
+    def post(self, request):
+        if request.POST.get("action") == "import":
+            return self.do_import(request)
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        upload = form.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            return self.refused(request, [_("The file is too large.")], 1)
+        data = upload.read()
+        try:
+            report = bulk.import_shops(data, upload.name, dry_run=True)
+        except ImportRefused as refused:
+            return self.refused(request, refused.errors, refused.total)
+        folder = settings.VAR_DIR / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        _forget_stale(folder)
+        path = folder / f"shops-{uuid.uuid4().hex}.fernet"
+        # The file holds credentials: kept for the next step only, and encrypted like the
+        # shops' own secrets (FIELD_ENCRYPTION_KEYS).
+        path.write_text(crypto.fernet().encrypt(data).decode())
+        old = request.session.get(PENDING)
+        if old:
+            Path(old["path"]).unlink(missing_ok=True)
+        request.session[PENDING] = {"path": str(path), "name": upload.name[:200]}
+        return render(
+            request,
+            self.template_name,
+            {"form": UploadForm(), "report": report, "filename": upload.name},
+        )
+
+    def refused(self, request, errors, total):
+        return render(
+            request,
+            self.template_name,
+            {"form": UploadForm(), "errors": errors, "more": max(0, total - len(errors))},
+            status=400,
+        )
+
+    def do_import(self, request):
+        pending = request.session.pop(PENDING, None)
+        path = Path(pending["path"]) if pending else None
+        if path is None or not path.is_file():
+            messages.error(request, _("Upload the file again and check it first."))
+            return redirect("shop_import")
+        try:
+            data = crypto.fernet().decrypt(path.read_bytes())
+            report = bulk.import_shops(data, pending["name"], user=request.user)
+        except ImportRefused as refused:
+            return self.refused(request, refused.errors, refused.total)
+        finally:
+            path.unlink(missing_ok=True)
+        messages.success(request, _("Registered %(n)d shops.") % {"n": len(report.shops)})
+        return render(request, self.template_name, {"form": UploadForm(), "created": report})
