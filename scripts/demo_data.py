@@ -271,6 +271,12 @@ def main_pages(objects: dict) -> list[tuple[str, str | None, str]]:
         ("import-result", "operator", reverse("orders:job", args=[objects["job"].pk])),
         ("products", "operator", reverse("orders:products")),
         ("delete", "admin", reverse("shops:delete", args=[rakuten.code])),
+        ("status", "viewer", reverse("monitoring:status")),
+        ("destinations", "admin", reverse("monitoring:destinations")),
+        ("calendar", "viewer", reverse("monitoring:calendar")),
+        ("shop-import", "admin", reverse("shop_import")),
+        ("api-tokens", "operator", reverse("api_tokens")),
+        ("two-factor", "operator", reverse("twofactor:settings")),
         ("admin", "admin", reverse("admin:index")),
         ("not-found", "viewer", "/shops/S99999/"),
     ]

@@ -20,8 +20,8 @@ LABEL_W, DAY_W, ROW_H, TOP = 150, 6, 26, 28
 MAX_SHOPS = 40
 
 
-@register.inclusion_tag("monitoring/expiry_timeline.html")
-def expiry_timeline(days: int = DAYS):
+@register.inclusion_tag("monitoring/expiry_timeline.html", takes_context=True)
+def expiry_timeline(context, days: int = DAYS):
     today = timezone.localdate()
     end = today + timedelta(days=days)
     rows = (
@@ -65,6 +65,7 @@ def expiry_timeline(days: int = DAYS):
     for offset in range(0, days + 1, 15):
         ticks.append({"x": LABEL_W + offset * DAY_W, "day": today + timedelta(days=offset)})
     return {
+        "perms": context.get("perms"),  # the shop links follow what the user may open
         "lanes": lanes,
         "more": more,
         "width": width,
