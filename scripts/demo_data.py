@@ -46,20 +46,27 @@ def _shop(connector_code, user, *, common, values=None, secrets=None):
 
 
 def _check(shop, section, status, code, *, minutes_ago=5, detail="", latency=None, batch=None):
+    """A finished connection check, recorded as a worker records one (the 連携状況 state and
+    the list's badge follow it)."""
+    import time_machine
+
+    from connectors.checks import CheckResult
+    from shops.checks import record
     from shops.models import ConnectionCheck
 
     now = timezone.now() - timedelta(minutes=minutes_ago)
-    return ConnectionCheck.objects.create(
-        shop=shop,
-        section=section,
-        status=status,
-        code=code,
-        detail=detail,
-        latency_ms=latency,
-        batch=batch,
-        started_at=now,
-        finished_at=now,
-    )
+    check = ConnectionCheck.objects.create(shop=shop, section=section, batch=batch, started_at=now)
+    with time_machine.travel(now, tick=False):
+        record(
+            check,
+            shop.connector.section(section),
+            CheckResult(status, code, detail),
+            latency if latency is not None else 0,
+        )
+    if latency is None:
+        ConnectionCheck.objects.filter(pk=check.pk).update(latency_ms=None)
+    check.refresh_from_db()
+    return check
 
 
 def populate() -> dict:
