@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from harness import setup
@@ -20,12 +21,14 @@ setup("checks")
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from shops.checks import batch_progress  # noqa: E402
 from shops.models import ConnectionCheck, Shop, ShopCode, format_shop_code  # noqa: E402
 from shops.tasks import start_batch  # noqa: E402
 from tests.servers import HttpServer, slow  # noqa: E402
 
+ISSUED = (timezone.now() - timedelta(days=30)).isoformat()
 Shop.objects.filter(mall="qoo10").delete()
 issued = ShopCode.objects.bulk_create([ShopCode(mall="qoo10") for _ in range(SHOPS)])
 issued = ShopCode.objects.order_by("-pk")[:SHOPS]
@@ -38,15 +41,22 @@ for code in issued:
         short_name="ベンチ",
         url="https://www.qoo10.jp/shop/bench",
     )
-    shop.settings = {"qoo10_api.user_id": "bench"}
-    shop.set_secrets({"qoo10_api.api_key": "bench-key", "qoo10_api.password": "bench-pass"})
+    # A seller key obtained earlier, as most shops have: each test is one read-only call.
+    shop.settings = {"qoo10_api.user_id": "bench", "qoo10_api.seller_key_issued_at": ISSUED}
+    shop.set_secrets(
+        {
+            "qoo10_api.api_key": "bench-key",
+            "qoo10_api.password": "bench-pass",
+            "qoo10_api.seller_key": "seller-key",
+        }
+    )
     shops.append(shop)
 Shop.objects.bulk_create(shops, batch_size=500)
 
-answer = {"ResultCode": 0, "ResultMsg": "SUCCESS", "ResultObject": "seller-key"}
-routes = {
-    ("POST", "/CertificationAPI.CreateCertificationKey"): slow(DELAY, lambda r: (200, {}, answer))
-}
+# Qoo10's read-only item lookup under the seller key (tests/connectors/test_qoo10.py).
+items = {"TotalItems": 0, "TotalPages": 0, "PresentPage": 0, "Items": []}
+answer = {"ResultCode": 0, "ResultMsg": "SUCCESS", "ResultObject": items}
+routes = {("POST", "/ItemsLookup.GetAllGoodsInfo"): slow(DELAY, lambda r: (200, {}, answer))}
 db = connection.settings_dict
 if db["ENGINE"].endswith("sqlite3"):
     db_url = f"sqlite:///{db['NAME']}"

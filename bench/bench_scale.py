@@ -1,6 +1,7 @@
 """At 100,000 shops (issue L): the shop list page, the API list, a name search (page and API)
-and the 有効期限 page, each printed with its SQL queries, median and p95 server time beside
-a floor measured in the same run; then import_shops of 1,000 shops with secrets.
+and the 有効期限 page (and its 120-day chart, a fragment the page loads), each printed with its
+SQL queries, median and p95 server time beside a floor measured in the same run; then
+import_shops of 1,000 shops with secrets.
 
 Floors: for pages, a minimal signed-in page of the same stack (the API-token page with no
 token: middleware, session, permission check, base template); for the API, GET /api/v1/me
@@ -152,6 +153,11 @@ results = [
         timed_get(client, "/shops/expiries/", {"within": "all"}),
         page_floor,
         False,
+    ),
+    line(
+        "expiry timeline /monitoring/timeline/",
+        timed_get(client, "/monitoring/timeline/"),
+        page_floor,
     ),
     line("API GET /api/v1/shops", api_get(api, "/api/v1/shops"), api_floor),
     line(

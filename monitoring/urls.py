@@ -16,5 +16,6 @@ urlpatterns = [
         "destinations/<int:pk>/test/", views.DestinationTestView.as_view(), name="destination_test"
     ),
     path("calendar/", views.CalendarView.as_view(), name="calendar"),
+    path("timeline/", views.TimelineView.as_view(), name="timeline"),
     path("calendar/<str:token>.ics", views.feed, name="feed"),
 ]

@@ -89,6 +89,7 @@ URLS = {
     "orders:stock_import": ("post", lambda w: {}, OPERATOR, 302),
     "monitoring:status": ("get", lambda w: {}, VIEWER, 200),
     "monitoring:calendar": ("get", lambda w: {}, VIEWER, 200),
+    "monitoring:timeline": ("get", lambda w: {}, VIEWER, 200),
     "monitoring:destinations": ("get", lambda w: {}, ADMIN, 200),
     "monitoring:destination_test": ("post", lambda w: {"pk": _destination()}, ADMIN, 302),
     "monitoring:destination_delete": ("post", lambda w: {"pk": _destination()}, ADMIN, 302),
