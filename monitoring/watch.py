@@ -28,11 +28,10 @@ from django.utils import timezone
 
 from connectors.base import registry
 from connectors.checks import CheckResult
-from connectors.runner import run_check, section_values
+from connectors.runner import section_values
 from shops import checks
 from shops.models import CheckBatch, ConnectionCheck, Shop
 from shops.oauth import callback_url
-from tempostar.crypto import DecryptionError
 from tempostar.security import forget_secrets, redact
 
 from .models import SectionState, WatchRun
@@ -216,22 +215,7 @@ def _run_chunk(ids: list[int], *, final: bool, resumed: bool = False) -> list[in
     for check in found:
         shop = check.shop
         section = shop.connector.section(check.section)
-        started = time.monotonic()
-        try:
-            secrets = shop.get_secrets()
-        except DecryptionError:
-            result = CheckResult.fail("decrypt_failed")
-        else:
-            result = run_check(
-                section,
-                shop.settings or {},
-                secrets,
-                shop_code=shop.code,
-                timeout=settings.CONNECTION_CHECK_TIMEOUT,
-                callback_url=callback,
-            )
-            del secrets
-        latency = int((time.monotonic() - started) * 1000)
+        result, latency = checks.run_section(shop, section, callback=callback)
         if result.transient and not final:
             again.append(check.pk)
             continue
