@@ -112,7 +112,7 @@ setup("watch")
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from monitoring import watch  # noqa: E402
+from monitoring import tasks, watch  # noqa: E402
 from monitoring.models import SectionState  # noqa: E402
 from shops.checks import batch_progress  # noqa: E402
 from shops.models import ConnectionCheck, Shop, ShopCode, format_shop_code  # noqa: E402
@@ -258,7 +258,7 @@ try:
 
     os.environ.update(SHOPIFY_ADMIN_BASE=env["SHOPIFY_ADMIN_BASE"])
     start = time.perf_counter()
-    started = watch.start(send=False)
+    started = watch.start()
     planned = time.perf_counter() - start
     lanes = started.lanes
     batch = started.batch
@@ -290,7 +290,7 @@ try:
 
     cpu_before = cpu_seconds([w.pid for w in workers])
     start = time.perf_counter()
-    watch.send_lanes(lanes)
+    tasks.send_lanes(lanes)
     while not batch_progress(batch)["finished"]:
         time.sleep(0.1)
     elapsed = time.perf_counter() - start

@@ -9,8 +9,8 @@ class MonitoringConfig(AppConfig):
     def ready(self):
         from shops.checks import check_recorded
 
-        from . import notify, state
+        from . import notify, tasks
 
         # Every recorded check (a button, a batch, the nightly watch) moves the state.
-        check_recorded.connect(state.on_check_recorded, dispatch_uid="monitoring.state")
+        check_recorded.connect(tasks.on_check_recorded, dispatch_uid="monitoring.state")
         notify.register_chatwork()

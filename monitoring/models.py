@@ -2,12 +2,15 @@
 deliveries, where alerts go, and each user's calendar feed. None holds a readable secret:
 destination URLs are encrypted (tempostar.crypto), feed tokens are stored as hashes."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings as django_settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shops.models import ConnectionCheck, Shop
 from tempostar import crypto
+from tempostar.security import remember_secrets
 
 
 class SectionState(models.Model):
@@ -138,15 +141,11 @@ class Destination(models.Model):
         return f"{self.label} ({self.hint})"
 
     def set_url(self, url: str) -> None:
-        from .notify import url_hint
-
         self.url = crypto.encrypt(url)
         self.hint = url_hint(url)
 
     def get_url(self) -> str:
         """Decrypt the URL (raises crypto.DecryptionError with a wrong key)."""
-        from tempostar.security import remember_secrets
-
         url = crypto.decrypt(self.url)
         remember_secrets([url])  # masked in this request's or task's logs and reports
         return url
@@ -191,3 +190,10 @@ class WatchRun(models.Model):
 
     def __str__(self) -> str:
         return f"watch {self.pk} ({self.slot or self.trigger})"
+
+
+def url_hint(url: str) -> str:
+    """What the console shows of a stored URL: the service and the last 4 characters."""
+    scheme = urlsplit(url).scheme or "?"
+    tail = url[-4:] if len(url) >= 16 else ""
+    return f"{scheme}://…{tail}" if tail else f"{scheme}://…"

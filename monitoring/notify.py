@@ -20,7 +20,6 @@ import re
 import smtplib
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import apprise
 import requests
@@ -39,7 +38,7 @@ from shops.models import Shop
 from tempostar.crypto import DecryptionError
 from tempostar.security import redact, remember_secrets
 
-from .models import Alert, Delivery, Destination
+from .models import Alert, Delivery, Destination, url_hint  # noqa: F401 - url_hint re-exported
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +150,6 @@ def check_url(url: str, *, guard: bool = True) -> str:
         except OSError:
             raise InvalidURL(_("The host of this URL cannot be found.")) from None
     return service
-
-
-def url_hint(url: str) -> str:
-    """What the console shows of a stored URL: the service and the last 4 characters."""
-    scheme = urlsplit(url).scheme or "?"
-    tail = url[-4:] if len(url) >= 16 else ""
-    return f"{scheme}://…{tail}" if tail else f"{scheme}://…"
 
 
 def remember_url(url: str) -> None:

@@ -89,19 +89,7 @@ def on_check_recorded(sender, check, section, result, **kwargs) -> Alert | None:
             [Delivery(alert=alert, target=t) for t in targets_for(alert.shop)],
             ignore_conflicts=True,
         )
-    transaction.on_commit(lambda: _send_soon(alert.pk))
     return alert
-
-
-def _send_soon(alert_id: int) -> None:
-    from .tasks import deliver_alert
-
-    try:
-        deliver_alert.delay(alert_id)
-    except Exception:  # noqa: BLE001 - the sweep (beat, every few minutes) sends it then
-        import logging
-
-        logging.getLogger(__name__).warning("alert %s: not queued; the sweep sends it", alert_id)
 
 
 def worst_states(shop_ids) -> dict[int, SectionState]:

@@ -1,14 +1,18 @@
 """Celery tasks of the watch: the nightly start (beat, HEALTH_WATCH_TIME), the lanes, and
 the sending of alerts (right after a change, and a sweep that retries what failed)."""
 
+import logging
 import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
 
 from shops.checks import RateLimited
 
-from . import notify, watch
+from . import notify, state, watch
+
+logger = logging.getLogger(__name__)
 
 LANE_SOFT_LIMIT = 3000  # seconds; a longer lane hands its remaining checks to a new task
 LANE_TRIES = 8  # a lane whose database failed is sent again this many times
@@ -21,7 +25,7 @@ def watch_connections(self, slot: str = "") -> dict:
     if not slot and not watch.due():
         return {"started": False, "reason": "not yet time"}
     try:
-        started = watch.start(slot=slot or watch.next_slot(), trigger="beat")
+        started = start_watch(slot=slot or watch.next_slot(), trigger="beat")
     except RateLimited:
         # A test of all shops is running: try again in 5 minutes (for up to 2 hours).
         raise self.retry(countdown=300) from None
@@ -73,3 +77,38 @@ def deliver_due_alerts() -> int:
     for alert_id in ids:
         notify.deliver(alert_id)
     return len(ids)
+
+
+# ---- queueing (the modules below the tasks never import them: no cycle) -----------------------
+
+
+def start_watch(**kwargs) -> watch.Started:
+    """Create the watch's checks and send its lanes once they are committed."""
+    with transaction.atomic():
+        started = watch.start(**kwargs)
+        if started.lanes:
+            lanes = started.lanes
+            transaction.on_commit(lambda: send_lanes(lanes))
+    return started
+
+
+def send_lanes(lanes: list[list[int]]) -> None:
+    with run_lane.app.producer_or_acquire() as producer:
+        for lane in lanes:
+            run_lane.apply_async((lane,), producer=producer)
+
+
+def on_check_recorded(sender, **kwargs):
+    """The check_recorded receiver: move the state; an alert is sent once it is committed."""
+    alert = state.on_check_recorded(sender, **kwargs)
+    if alert is not None:
+        alert_id = alert.pk
+        transaction.on_commit(lambda: send_alert(alert_id))
+    return alert
+
+
+def send_alert(alert_id: int) -> None:
+    try:
+        deliver_alert.delay(alert_id)
+    except Exception:  # noqa: BLE001 - the sweep (beat, every few minutes) sends it then
+        logger.warning("alert %s: not queued; the sweep sends it", alert_id)

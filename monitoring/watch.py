@@ -88,8 +88,8 @@ class Started:
     reason: str = ""
 
 
-def start(*, slot: str = "", trigger: str = WatchRun.COMMAND, send=True) -> Started:
-    """Create the watch's checks and queue its lanes.
+def start(*, slot: str = "", trigger: str = WatchRun.COMMAND) -> Started:
+    """Create the watch's checks and plan its lanes (monitoring.tasks.start_watch queues them).
 
     `slot` names a scheduled run (the date of the beat): a second scheduler asking for the
     same slot finds it taken and starts nothing. Raises shops.checks.RateLimited while
@@ -116,17 +116,7 @@ def start(*, slot: str = "", trigger: str = WatchRun.COMMAND, send=True) -> Star
         )
         run.lanes = len(lanes)
         run.save(update_fields=["lanes"])
-        if send:
-            transaction.on_commit(lambda: send_lanes(lanes))
     return Started(run, batch, lanes)
-
-
-def send_lanes(lanes: list[list[int]]) -> None:
-    from .tasks import run_lane
-
-    with run_lane.app.producer_or_acquire() as producer:
-        for lane in lanes:
-            run_lane.apply_async((lane,), producer=producer)
 
 
 CHUNK = 25  # checks read, marked and written together

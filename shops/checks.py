@@ -186,9 +186,10 @@ def execute_check(
     """Run one check in this process and record its result, once.
 
     The check is claimed first (tempostar.work.claim): a check already finished is never run
-    again (no second Qoo10 key, one result), and one that another live run holds is left to
-    it (Later). Returns the check, Later, or None when there is no such check. A transient
-    result is retried (Later) until the last attempt, which records whatever happened.
+    again (no second seller key issued by a mall, one result), and one that another live run
+    holds is left to it (Later). Returns the check, Later, or None when there is no such
+    check. A transient result is retried (Later) until the last attempt, which records
+    whatever happened.
     `owner` names this run (tempostar.work); `previous`, this task's own earlier attempt.
     """
     taken = work.claim(
@@ -233,7 +234,7 @@ def execute_check(
                 detail=redact(result.detail)[:2000],
             )
             return Later(2 ** (taken.attempts - 1))
-        # The mall has answered (a Qoo10 key may have been issued): keep the result through
+        # The mall has answered (a new key may have been issued): keep the result through
         # a database outage of up to 15 s (retries 0.5 + 1 + 2 + 4 + 8 s) rather than run the
         # check again.
         work.durably(lambda: record(check, section, result, latency, owner=taken.owner), tries=6)
@@ -352,7 +353,7 @@ def refresh_due_tokens(now=None) -> dict:
                 callback_url=callback_url(),
             )
             # A refreshed token is kept even when the call made after the refresh failed: some
-            # providers retire the old refresh token at once (BASE).
+            # providers retire the old refresh token at once.
             store.save_learnt(shop.pk, section, result.store, result.store_secrets)
             if result.status == CheckResult.ok().status:
                 report["refreshed"] += 1

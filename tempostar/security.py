@@ -45,7 +45,8 @@ def encoded_forms(value: str) -> set[str]:
     """The value as it may appear in a report, a log line or an echoed answer: itself,
     URL-encoded (path and query styles), JSON-escaped (with and without \\uXXXX, with
     escaped slashes), HTML-escaped, repr-escaped, and each line of a multi-line one (a PEM
-    key). Base64 (HTTP Basic of `id:secret`, Rakuten's ESA) is found by decoding: redact()."""
+    key). Base64 (HTTP Basic of `id:secret`, a mall's own base64 scheme) is found by decoding:
+    redact()."""
     forms = {
         value,
         quote(value, safe=""),

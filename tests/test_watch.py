@@ -138,7 +138,7 @@ def qoo10_shop(**fields):
 def nightly(capture):
     """One watch, as beat starts it, with the lanes run here (eager tasks, committed)."""
     with capture(execute=True):
-        started = watch.start(slot=watch.next_slot(), trigger=WatchRun.BEAT, send=False)
+        started = watch.start(slot=watch.next_slot(), trigger=WatchRun.BEAT)
     for lane in started.lanes:
         with capture(execute=True):
             watch.run_lane(lane)

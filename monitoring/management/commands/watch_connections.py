@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from monitoring import watch
+from monitoring import tasks
 from monitoring.models import WatchRun
 from shops.checks import RateLimited, batch_progress
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, wait=False, timeout=3600, **options):
         try:
-            started = watch.start(trigger=WatchRun.COMMAND)
+            started = tasks.start_watch(trigger=WatchRun.COMMAND)
         except RateLimited as limited:
             raise CommandError(limited.message) from None
         batch = started.batch
