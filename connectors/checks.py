@@ -133,3 +133,16 @@ def from_exception(exc: BaseException) -> CheckResult:
     if isinstance(exc, OSError):
         return CheckResult.fail("unreachable", f"{type(exc).__name__}: {exc.strerror or exc}")
     return CheckResult.fail("unexpected", type(exc).__name__)
+
+
+# What a check tells the user beside its message (CheckResult.info), with its label.
+INFO_LABELS = {
+    "host_key": _("The server's host key"),
+    "shop_name": _("Shop name at the mall"),
+    "expires_on": _("Valid until"),
+}
+
+
+def info_lines(info: dict) -> list[tuple[str, str]]:
+    """(label, value) of the info a check kept, in a fixed order; unknown keys are not shown."""
+    return [(INFO_LABELS[k], str(info[k])) for k in INFO_LABELS if (info or {}).get(k)]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import registry
-from connectors.checks import MESSAGES
+from connectors.checks import MESSAGES, info_lines
 from tempostar import crypto
 from tempostar.security import remember_secrets
 
@@ -319,6 +319,10 @@ class ConnectionCheck(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status in self.DONE
+
+    @property
+    def info_lines(self) -> list[tuple[str, str]]:
+        return info_lines(self.info)
 
     @property
     def message(self) -> str:

@@ -231,7 +231,13 @@ def save_sign_in(shop: Shop, section, values: dict, secrets: dict, *, user) -> S
         settings_values.update({f"{section.key}.{k}": v for k, v in values.items()})
         shop.settings = settings_values
         box.update({f"{section.key}.{k}": v for k, v in secrets.items()})
-        had = f"{section.key}.refresh_token" in (shop.secret_hints or {})
+        prefix = f"{section.key}."
+        own = {
+            k[len(prefix) :]: v
+            for k, v in (shop.secret_hints or {}).items()
+            if k.startswith(prefix)
+        }
+        had = section.signed_in(own)
         return [
             {
                 "field": f"{section.key}.sign_in",

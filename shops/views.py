@@ -476,7 +476,8 @@ class CheckBatchView(PermissionRequiredMixin, TemplateView):
 
 
 class ForgetHostKeyView(PermissionRequiredMixin, View):
-    """POST: forget the pinned SSH host key, so the next check learns the new one."""
+    """POST: forget what the section pinned (an SSH host key), so the next check learns the
+    server's current one."""
 
     permission_required = "shops.change_credentials"
 
@@ -484,9 +485,12 @@ class ForgetHostKeyView(PermissionRequiredMixin, View):
         shop = get_object_or_404(Shop, code=code)
         try:
             target = shop.connector.section(section)
-            store.forget(shop, target, "host_key", user=request.user)
         except LookupError:
             raise Http404(section) from None
+        if not target.forgettable:
+            raise Http404(section)
+        for name in target.forgettable:
+            store.forget(shop, target, name, user=request.user)
         messages.success(
             request,
             _(

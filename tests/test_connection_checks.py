@@ -136,7 +136,8 @@ def test_not_configured_is_not_a_success():
 # ---- SFTP -------------------------------------------------------------------------------
 
 
-def test_sftp_pins_the_host_key_then_refuses_a_changed_one(ftp_root):
+def pin_then_change(ftp_root):
+    """An SFTP server's key pinned by a first check, then a server with another key."""
     with SftpServer(ftp_root, FTP_USER, FTP_PASS) as server:
         port = server.port
         shop = ftp_shop(port, protocol="sftp")
@@ -152,6 +153,18 @@ def test_sftp_pins_the_host_key_then_refuses_a_changed_one(ftp_root):
         assert "ホスト鍵が変わりました" in changed.message
         assert impostor.auth_attempts == []  # the password never reached the new server
         assert shop.settings["ftp.host_key"] == stored
+    return changed
+
+
+def test_sftp_pins_the_host_key_then_refuses_a_changed_one(ftp_root):
+    pin_then_change(ftp_root)
+
+
+def test_a_changed_host_key_is_shown_with_the_result(admin_client, ftp_root):
+    changed = pin_then_change(ftp_root)
+    box = admin_client.get(reverse("shops:check_status", args=[changed.pk])).content.decode()
+    assert "ホスト鍵が変わりました" in box
+    assert f"サーバーのホスト鍵: <code>{changed.info['host_key']}</code>" in box
 
 
 def test_sftp_wrong_password(ftp_root):
