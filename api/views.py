@@ -18,6 +18,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from orders.importer import ImportRefused
+from shops.forms import StrictTextField
 from tempostar import crypto
 
 from . import bulk, tokens
@@ -25,7 +26,7 @@ from .models import ApiToken
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(
+    name = StrictTextField(
         label=gettext_lazy("Token name"),
         max_length=100,
         help_text=gettext_lazy("What the token is for, such as the script that uses it."),
@@ -38,7 +39,11 @@ class TokenListView(View):
 
     template_name = "api/tokens.html"
 
+    NONCE = "api_token_form"
+
     def render(self, request, form=None, new_token=None, status=200):
+        # Each shown form may create one token: a reload of the answer posts a used nonce.
+        request.session[self.NONCE] = nonce = uuid.uuid4().hex
         return render(
             request,
             self.template_name,
@@ -46,6 +51,7 @@ class TokenListView(View):
                 "tokens": ApiToken.objects.filter(user=request.user),
                 "form": form or TokenForm(),
                 "new_token": new_token,
+                "nonce": nonce,
             },
             status=status,
         )
@@ -61,6 +67,13 @@ class TokenListView(View):
             )
             tokens.revoke(token)
             messages.success(request, _("Revoked the token %(name)s.") % {"name": token.name})
+            return redirect("api_tokens")
+        nonce = request.POST.get("nonce", "")
+        if not nonce or nonce != request.session.pop(self.NONCE, None):
+            messages.info(
+                request,
+                _("That form was already used: no further token was created. Use the form below."),
+            )
             return redirect("api_tokens")
         form = TokenForm(request.POST)
         if not form.is_valid():

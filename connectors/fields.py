@@ -250,6 +250,17 @@ def validate_pem_public_key(value: str) -> None:
                 "-----END PUBLIC KEY----- lines."
             )
         )
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        load_pem_public_key(text.encode("ascii"))
+    except (ValueError, TypeError, UnicodeEncodeError):
+        raise ValidationError(
+            _(
+                "This is not a readable public key: copy it again from the mall's screen, "
+                "without changing any line."
+            )
+        ) from None
 
 
 @dataclass(frozen=True)

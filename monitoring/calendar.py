@@ -51,7 +51,7 @@ def build(now=None) -> bytes:
             day = last_day(row.expires_at)
             link = (
                 settings.SITE_URL.rstrip("/")
-                + reverse("shops:edit", args=[shop.code])
+                + reverse("shops:detail", args=[shop.code])
                 + f"#section-{section.key}"
             )
             reminders = []

@@ -62,7 +62,7 @@ class DestinationForm(forms.Form):
     def clean_url(self):
         url = self.cleaned_data["url"]
         try:
-            check_url(url)
+            check_url(url, must_resolve=False)
         except InvalidURL as exc:
             raise forms.ValidationError(str(exc)) from None
         return url

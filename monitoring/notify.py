@@ -120,8 +120,11 @@ def service_of(plugin) -> str:
     return sorted(found)[0] if found else ""
 
 
-def check_url(url: str, *, guard: bool = True) -> str:
-    """The service of an Apprise URL a 管理者 entered; raises InvalidURL with the reason."""
+def check_url(url: str, *, guard: bool = True, must_resolve: bool = True) -> str:
+    """The service of an Apprise URL a 管理者 entered; raises InvalidURL with the reason.
+
+    must_resolve=False (saving a destination): a host that does not resolve right now is
+    accepted; every send checks it again through the guard."""
     register_chatwork()
     if not url or CONTROL.search(url) or url != url.strip():
         raise InvalidURL(_("The URL contains spaces, control or invisible characters."))
@@ -148,7 +151,8 @@ def check_url(url: str, *, guard: bool = True) -> str:
                 _("This host is not allowed: it points to an internal or reserved address.")
             ) from None
         except OSError:
-            raise InvalidURL(_("The host of this URL cannot be found.")) from None
+            if must_resolve:
+                raise InvalidURL(_("The host of this URL cannot be found.")) from None
     return service
 
 
@@ -259,13 +263,19 @@ def send_chat(url: str, title: str, body: str, *, guard: bool) -> Outcome:
         lines = captured.getvalue().strip().splitlines()
     if ok:
         return Outcome(True)
-    return Outcome(False, redact(lines[-1] if lines else "not delivered")[:200])
+    # Apprise's own log line is English and technical: the reason shown is Japanese, with the
+    # HTTP status when there is one.
+    last = redact(lines[-1] if lines else "")
+    status = re.search(r"error=(\d{3})", last)
+    if status:
+        return Outcome(False, _("the service answered HTTP %(status)s") % {"status": status[1]})
+    return Outcome(False, _("the service could not be reached or refused the message"))
 
 
 def send_mail(shop: Shop, subject: str, body: str, headers=None) -> Outcome:
     to, bcc = mail_recipients(shop)
     if not (to or bcc):
-        return Outcome(False, "no recipient")
+        return Outcome(False, _("no e-mail recipient"))
     message = EmailMessage(subject=subject, body=body, to=to, bcc=bcc, headers=headers or {})
     try:
         message.send()
@@ -280,15 +290,15 @@ def send_to(target: str, shop: Shop, subject: str, body: str, headers=None) -> O
     if target.startswith("env:"):
         url = env_urls().get(target)
         if url is None:
-            return Outcome(False, "no longer in NOTIFY_URLS")
+            return Outcome(False, _("no longer in NOTIFY_URLS"))
         return send_chat(url, subject, body, guard=False)  # set by the operator: trusted
     destination = Destination.objects.filter(pk=target.removeprefix("dest:")).first()
     if destination is None or not destination.enabled:
-        return Outcome(False, "destination removed or disabled")
+        return Outcome(False, _("the destination was removed or switched off"))
     try:
         url = destination.get_url()
     except DecryptionError:
-        return Outcome(False, "the stored URL cannot be decrypted")
+        return Outcome(False, _("the stored URL cannot be decrypted with the configured keys"))
     return send_chat(url, subject, body, guard=True)
 
 

@@ -202,6 +202,7 @@ class CalendarView(PermissionRequiredMixin, View):
 
     def post(self, request):
         token = secrets.token_urlsafe(32)
+        renewed = CalendarFeed.objects.filter(user=request.user).exists()
         CalendarFeed.objects.update_or_create(
             user=request.user, defaults={"token_hash": token_hash(token), "last_used_at": None}
         )
@@ -210,7 +211,9 @@ class CalendarView(PermissionRequiredMixin, View):
         request.session["monitoring_new_feed_url"] = url
         messages.success(
             request,
-            _("A new calendar address was made. The previous one, if any, no longer works."),
+            _("A new calendar address was made. The previous one no longer works.")
+            if renewed
+            else _("Your calendar address was made."),
         )
         return redirect("monitoring:calendar")
 

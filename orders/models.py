@@ -32,16 +32,23 @@ class Product(models.Model):
 class Order(models.Model):
     """An order imported from the TEMPOSTAR-format CSV, with every column kept."""
 
-    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="orders")
+    shop = models.ForeignKey(
+        "shops.Shop", on_delete=models.PROTECT, related_name="orders", verbose_name=_("shop")
+    )
     order_number = models.CharField(_("shop order number"), max_length=100)
     ordered_at = models.DateTimeField(_("ordered at"))
     customer_name = models.CharField(_("customer name"), max_length=200)
     total = models.BigIntegerField(_("amount billed"), null=True, blank=True)
-    columns = RowJSONField(default=dict)  # every order-level column, as in the file
+    columns = RowJSONField(_("columns"), default=dict)  # every order-level column, as in the file
     import_job = models.ForeignKey(
-        "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+        "ImportJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("import"),
     )
-    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-ordered_at", "-pk"]
@@ -76,6 +83,7 @@ class ImportJob(models.Model):
     """One upload of an order or stock CSV; large files run in the worker with progress."""
 
     ORDERS, STOCK = "orders", "stock"
+    KINDS = [(ORDERS, _("order CSV")), (STOCK, _("stock CSV"))]
     PENDING, RUNNING, DONE, REFUSED, FAILED = "pending", "running", "done", "refused", "failed"
     STATUSES = [
         (PENDING, _("waiting")),
@@ -85,28 +93,39 @@ class ImportJob(models.Model):
         (FAILED, _("failed")),
     ]
 
-    kind = models.CharField(max_length=8)
+    kind = models.CharField(_("kind"), max_length=8, choices=KINDS)
     shop = models.ForeignKey(
-        "shops.Shop", on_delete=models.CASCADE, null=True, blank=True, related_name="import_jobs"
+        "shops.Shop",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+        verbose_name=_("shop"),
     )
-    filename = models.CharField(max_length=255)
-    path = models.CharField(max_length=500)  # the uploaded file under VAR_DIR/imports
-    size = models.PositiveBigIntegerField(default=0)
-    status = models.CharField(max_length=8, choices=STATUSES, default=PENDING)
-    progress = models.PositiveIntegerField(default=0)  # rows processed
-    total = models.PositiveIntegerField(default=0)  # rows in the file (once counted)
-    summary = models.JSONField(default=dict, blank=True)
-    errors = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    filename = models.CharField(_("file name"), max_length=255)
+    path = models.CharField(_("stored file"), max_length=500)  # under VAR_DIR/imports
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    status = models.CharField(_("status"), max_length=8, choices=STATUSES, default=PENDING)
+    progress = models.PositiveIntegerField(_("progress"), default=0)  # rows processed
+    total = models.PositiveIntegerField(_("rows"), default=0)  # rows in the file (once counted)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # Who runs it ("host:pid:token"), since when, how many runs started, when its message was
     # last sent and how often the recovery job sent it again (tempostar.work, orders.tasks).
-    owner = models.CharField(max_length=100, blank=True, default="")
-    started_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    queued_at = models.DateTimeField(default=timezone.now)
-    requeues = models.PositiveSmallIntegerField(default=0)
+    owner = models.CharField(_("run by"), max_length=100, blank=True, default="")
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("runs"), default=0)
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    requeues = models.PositiveSmallIntegerField(_("sent again"), default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -114,4 +133,4 @@ class ImportJob(models.Model):
         verbose_name_plural = _("imports")
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.filename} {self.status}"
+        return f"{self.get_kind_display()} {self.filename} ({self.get_status_display()})"

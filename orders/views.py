@@ -18,6 +18,7 @@ from connectors.base import registry
 from shops.forms import NumberField, StrictTextField
 from shops.models import Shop
 from shops.views import query_value
+from tempostar.paging import ForgivingPaginationMixin
 
 from . import jobs, tasks
 from .models import ImportJob, Order, OrderLine, Product
@@ -128,7 +129,7 @@ class OrderImportView(UploadLimitMixin, PermissionRequiredMixin, FormView):
         return super().get_context_data(shop=self.shop, recent=recent, **kwargs)
 
 
-class OrderListView(PermissionRequiredMixin, ListView):
+class OrderListView(ForgivingPaginationMixin, PermissionRequiredMixin, ListView):
     """受注: the orders imported from order CSV files, with their lines, per shop and by
     search; beside them each import's summary (who, when, which file, counts, stock)."""
 
@@ -218,7 +219,7 @@ class TemplateDownloadView(PermissionRequiredMixin, View):
         return response
 
 
-class ProductListView(PermissionRequiredMixin, ListView):
+class ProductListView(ForgivingPaginationMixin, PermissionRequiredMixin, ListView):
     permission_required = "orders.view_product"
     template_name = "orders/product_list.html"
     context_object_name = "products"
@@ -238,8 +239,9 @@ class ProductListView(PermissionRequiredMixin, ListView):
 
 
 class ProductForm(forms.ModelForm):
-    # Bounds that every database's integer column holds, the same on SQLite and PostgreSQL.
-    STOCK_MIN, STOCK_MAX = -999_999_999, 999_999_999
+    # The integer column's bounds, the same on SQLite and PostgreSQL; the stock CSV takes any
+    # value up to the same maximum, so a product it set can always be edited here.
+    STOCK_MIN, STOCK_MAX = -2_147_483_648, 2_147_483_647
 
     expected_stock = NumberField(
         label=capfirst(Product._meta.get_field("expected_stock").verbose_name),

@@ -28,6 +28,7 @@ from connectors import fields as F
 from connectors.base import registry
 from connectors.fields import parse_number
 from monitoring.models import SectionState
+from tempostar.paging import ForgivingPaginationMixin
 
 from . import checks, oauth, reminders, store, tasks
 from .expiry import days_left, describe, readable
@@ -44,7 +45,7 @@ def query_value(request, name: str, max_length: int = 100) -> str:
     return CONTROL.sub("", request.GET.get(name, "")).strip()[:max_length]
 
 
-class ShopListView(PermissionRequiredMixin, ListView):
+class ShopListView(ForgivingPaginationMixin, PermissionRequiredMixin, ListView):
     permission_required = "shops.view_shop"
     template_name = "shops/shop_list.html"
     context_object_name = "shops"
@@ -558,7 +559,7 @@ class OAuthCallbackView(PermissionRequiredMixin, View):
         return redirect(reverse("shops:edit", args=[shop.code]) + f"#section-{section.key}")
 
 
-class ExpiryDashboardView(PermissionRequiredMixin, ListView):
+class ExpiryDashboardView(ForgivingPaginationMixin, PermissionRequiredMixin, ListView):
     """期限: expired and expiring credentials of all shops, soonest first."""
 
     permission_required = "shops.view_shop"

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
@@ -11,12 +12,22 @@ from shops.views import OAuthCallbackView
 from tempostar.health import healthz, healthz_deep
 from twofactor.views import LoginView
 
+
+def admin_login(request):
+    """The admin's own login page would skip the second factor: people are sent to ours; a
+    signed-in user who may not use the admin site is told so (403), not asked to log in."""
+    if request.user.is_authenticated:
+        raise PermissionDenied
+    return RedirectView.as_view(pattern_name="login", query_string=True)(request)
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="shops:list", permanent=False)),
     # Django's login; administrators continue with a second factor (twofactor).
     path("login/", LoginView.as_view(), name="login"),
     # The admin's own login page would skip the second factor: it sends people to ours.
-    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    path("admin/login/", login_not_required(admin_login)),
+    path("favicon.ico", login_not_required(RedirectView.as_view(url="/static/favicon.svg"))),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The language switch also works on the login page.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

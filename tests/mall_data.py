@@ -5,7 +5,13 @@ from tests.connectors import all_data
 
 PEM = (
     "-----BEGIN PUBLIC KEY-----\n"
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n"
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAuLidLyB4bBgXUTqTGzw2\n"
+    "bYWl/uwvFwmmgSbxO/NG3mqhBhc6qXrH59ihbIOlpvzyrzHq6k5KI/qmQpekj2Hm\n"
+    "ODO58lWBxY0KJlRDjNVYFgZsu8awJBn5g7O4/eJ/m05iZIvWew5hQ+zQSBUp+VvV\n"
+    "hw7IqQltXaoLzBye5R15Bu3RIdcO5tBuhCxRi6GZSvA8dbJ71RgibYfQUHwlPPOh\n"
+    "AoI7jwXhme4p/RWEhVjBxZ1LUMdNU8Mze2VE2i48AReiWIjiG1nnC8cynwYNRtOl\n"
+    "Ry4a2Z+NF24YLo48QGA264PNA5jGBlPTpw7xiZdN89ViIWAmLwST3plKvXvXG9/s\n"
+    "QQIDAQAB\n"
     "-----END PUBLIC KEY-----"
 )
 

@@ -649,12 +649,25 @@ def test_token_page_shows_a_new_token_once_and_revokes_only_ones_own(operator, m
 
     client = Client()
     client.force_login(operator)
-    page = client.post(reverse("api_tokens"), {"name": "sync"}).content.decode()
+
+    def nonce():
+        page = client.get(reverse("api_tokens")).content.decode()
+        return re.search(r'name="nonce" value="([0-9a-f]+)"', page).group(1)
+
+    form = {"name": "sync", "nonce": nonce()}
+    page = client.post(reverse("api_tokens"), form).content.decode()
     token = ApiToken.objects.get(user=operator)
     raw = re.search(r'id="new-token-value">(tsk_[^<]+)<', page).group(1)
     assert tokens.find(raw) == token
+    # Reloading the answer posts the same form again: no second token.
+    again = client.post(reverse("api_tokens"), form)
+    assert again.status_code == 302 and ApiToken.objects.filter(user=operator).count() == 1
     assert raw not in client.get(reverse("api_tokens")).content.decode()
-    assert client.post(reverse("api_tokens"), {"name": ""}).status_code == 400
+    assert client.post(reverse("api_tokens"), {"name": "", "nonce": nonce()}).status_code == 400
+    # A name with an invisible character is refused, naming the field.
+    refused = client.post(reverse("api_tokens"), {"name": "re\u200bview", "nonce": nonce()})
+    assert refused.status_code == 400 and "トークン名" in refused.content.decode()
+    assert ApiToken.objects.filter(user=operator).count() == 1
     theirs, _raw = tokens.issue(manager, "theirs")
     assert client.post(reverse("api_tokens"), {"revoke": theirs.pk}).status_code == 404
     assert client.post(reverse("api_tokens"), {"revoke": "1 OR 1=1"}).status_code == 404

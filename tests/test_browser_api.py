@@ -66,6 +66,7 @@ def test_create_use_and_revoke_a_token(live_server, page, operator, make_shop): 
     row = page.locator("#token-list tbody tr", has_text="夜間同期スクリプト")
     expect(row).to_contain_text("有効")
     no_sideways_scroll(page)
+    page.once("dialog", lambda dialog: dialog.accept())  # 「無効にしますか？」
     row.get_by_role("button", name="無効にする").click()
     expect(page.get_by_role("status").first).to_contain_text("無効にしました")
     expect(page.locator("#token-list tbody tr", has_text="夜間同期スクリプト")).to_contain_text(

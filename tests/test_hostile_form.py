@@ -193,7 +193,7 @@ def test_expiry_recipients_longer_once_joined_are_refused(admin_client):
         ("code", "S" * 101, "「商品コード」は 100 文字以内"),
         ("name", "さば\u202e缶", "「商品名」に見えない文字"),
         ("expected_stock", "٣", "数字"),
-        ("expected_stock", "99999999999", "-999,999,999 から 999,999,999"),
+        ("expected_stock", "99999999999", "-2,147,483,648 から 2,147,483,647"),
     ],
 )
 def test_the_product_form_refuses_hostile_values(operator_client, field, value, message):

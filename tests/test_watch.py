@@ -576,9 +576,15 @@ def test_the_calendar_feed_parses_with_the_right_dates_and_renews(client, viewer
     assert event["uid"].startswith(f"expiry-{shop.code}-qoo10_api-seller_key@")
     for secret in (API_KEY, PASSWORD):
         assert secret not in response.content.decode()
+    # The event links to the page every role may open (a viewer could not open the editor).
+    assert str(event["url"]).endswith(
+        reverse("shops:detail", args=[shop.code]) + "#section-qoo10_api"
+    )
+    assert "カレンダーのアドレスを作成しました。" in page and "以前のアドレス" not in page
 
     client.force_login(viewer)
-    client.post(reverse("monitoring:calendar"))
+    renewed = client.post(reverse("monitoring:calendar"), follow=True).content.decode()
+    assert "以前のアドレスは使えなくなりました" in renewed
     client.logout()
     assert client.get(path).status_code == 404  # renewed: the old address stops working
     assert CalendarFeed.objects.count() == 1

@@ -244,12 +244,18 @@ class SettingsView(View):
             "form": CodeForm(),
         }
         if not ctx["active"] and request.GET.get("setup"):
-            device = devices.start_totp(user)
-            ctx.update(setup=True, qr=_qr_data_uri(device), secret=_secret_text(device))
+            # Opening the page shows the device a POST started; it creates nothing.
+            device = devices.totp_device(user, confirmed=False)
+            if device is not None:
+                ctx.update(setup=True, qr=_qr_data_uri(device), secret=_secret_text(device))
         return render(request, self.template_name, ctx)
 
     def post(self, request):
         user, action = request.user, request.POST.get("action")
+        if action == "start":
+            if devices.totp_device(user) is None:
+                devices.start_totp(user)
+            return redirect(reverse("twofactor:settings") + "?setup=1")
         form = CodeForm(request.POST)
         code = form.cleaned_data["code"] if form.is_valid() else ""
         if action == "confirm":
