@@ -13,9 +13,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import ProtectedError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import File, NinjaAPI, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -98,13 +100,30 @@ def throttled(request, exc):
     )
 
 
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": _("No such object.")}, status=404)
+
+
+# pydantic's messages are English: the common kinds get the console's words.
+PARAMETER_MESSAGES = {
+    "int_parsing": gettext_lazy("Enter a whole number."),
+    "int_type": gettext_lazy("Enter a whole number."),
+    "missing": gettext_lazy("This is required."),
+    "string_type": gettext_lazy("Enter text."),
+    "bool_parsing": gettext_lazy("Enter true or false."),
+    "greater_than_equal": gettext_lazy("The number is too small."),
+    "less_than_equal": gettext_lazy("The number is too large."),
+}
+
+
 @api.exception_handler(NinjaValidationError)
 def invalid_request(request, exc):
     errors = [
         {
             "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query")),
             "label": "",
-            "messages": [str(e.get("msg", ""))],
+            "messages": [str(PARAMETER_MESSAGES.get(e.get("type"), e.get("msg", "")))],
         }
         for e in exc.errors
     ]

@@ -1,6 +1,7 @@
 """Details a demanding user noticed in a review of the whole console (each was a defect)."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from monitoring import notify
@@ -97,3 +98,15 @@ def test_the_sign_in_state_says_nothing_about_features_in_preparation(admin_clie
     shop = make_shop("yahoo_shopping", {"yahoo_api.store_account": "savaway"})
     page = admin_client.get(reverse("shops:edit", args=[shop.code])).content.decode()
     assert "まだサインインしていません。" in page and "準備中" not in page
+
+
+def test_the_api_speaks_japanese_for_a_bad_page_or_a_missing_shop(operator):
+    from api import tokens
+
+    _row, raw = tokens.issue(operator, "review")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    bad_page = api.get("/api/v1/shops", {"page": "abc"})
+    assert bad_page.status_code == 422
+    assert "整数を入力してください。" in bad_page.json()["errors"][0]["messages"]
+    missing = api.get("/api/v1/shops/S99999")
+    assert missing.status_code == 404 and missing.json()["detail"] == "見つかりません。"
