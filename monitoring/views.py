@@ -119,7 +119,7 @@ class DestinationsView(PermissionRequiredMixin, View):
             request,
             self.template_name,
             {
-                "form": form or DestinationForm(),
+                "form": form or DestinationForm(session=request.session),
                 "destinations": destinations,
                 "env_count": len(settings.NOTIFY_URLS),
             },
@@ -127,10 +127,12 @@ class DestinationsView(PermissionRequiredMixin, View):
         )
 
     def post(self, request):
-        form = DestinationForm(request.POST)
+        form = DestinationForm(request.POST, session=request.session)
         if not form.is_valid():
+            form.keep()
             return self.get(request, form)
         destination = form.save(request.user)
+        form.forget()
         messages.success(
             request,
             _("Added 「%(label)s」. Press 「Send a test」 to see that messages arrive.")

@@ -472,6 +472,64 @@ def test_a_bad_destination_url_is_refused_with_a_clear_message(
 
 
 @pytest.mark.django_db
+def test_a_typed_url_is_kept_when_another_field_is_wrong(client, manager):
+    """Issue I's rule for secrets, on 通知先: a valid URL typed into a submit that comes back
+    with an error waits on the server (never in the HTML) and is saved with the corrected
+    submit; discarding it, or a token from elsewhere, asks for it again."""
+    client.force_login(manager)
+    url = "slack://TokenAAAA/TokenBBBB/TokenCCCCsecret42"
+    page = client.post(
+        reverse("monitoring:destinations"),
+        {"label": "運用", "scope": "shop", "shop": "S99999", "url": url},
+    )
+    html = page.content.decode()
+    assert page.status_code == 400 and "このショップコードのショップはありません" in html
+    assert "入力済み(未保存)" in html and "TokenCCCCsecret42" not in html
+    token = page.context["form"].kept_token
+    assert token and "TokenCCCCsecret42" not in str(dict(client.session))  # encrypted
+
+    # Discarded: the URL is asked for again, nothing saved.
+    page = client.post(
+        reverse("monitoring:destinations"),
+        {
+            "label": "運用",
+            "scope": "mall",
+            "mall": "qoo10",
+            "url": "",
+            "kept_url": token,
+            "discard_url": "on",
+        },
+    )
+    assert page.status_code == 400 and "通知先の URL を入力してください" in page.content.decode()
+    assert not Destination.objects.exists()
+
+    # Kept again, then the corrected submit saves it without retyping.
+    token = (
+        client.post(
+            reverse("monitoring:destinations"),
+            {"label": "運用", "scope": "shop", "shop": "S99999", "url": url},
+        )
+        .context["form"]
+        .kept_token
+    )
+    page = client.post(
+        reverse("monitoring:destinations"),
+        {"label": "運用", "scope": "mall", "mall": "qoo10", "url": "", "kept_url": token},
+    )
+    assert page.status_code == 302
+    assert Destination.objects.get().get_url() == url
+    assert token not in client.session.get("shops.kept_secrets", {})
+
+    # A token that opens nothing (expired, another session's): said, never a silent loss.
+    page = client.post(
+        reverse("monitoring:destinations"),
+        {"label": "別", "scope": "mall", "mall": "qoo10", "url": "", "kept_url": token},
+    )
+    assert page.status_code == 400 and "破棄されました" in page.content.decode()
+    assert Destination.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_only_administrators_manage_destinations(client, operator):
     client.force_login(operator)
     assert client.get(reverse("monitoring:destinations")).status_code == 403

@@ -91,6 +91,33 @@ def test_an_administrator_adds_a_destination_and_sends_a_test(live_server, page,
         assert len(hook.requests) == 1 and "Qoo10" in hook.requests[0]["body"]
 
 
+def test_a_typed_destination_url_survives_an_error_elsewhere(live_server, page, manager):
+    from playwright.sync_api import expect
+
+    from monitoring.models import Destination
+
+    log_in(page, live_server, "manager")
+    page.goto(f"{live_server.url}/monitoring/destinations/")
+    page.get_by_label("名前").fill("店舗別チャンネル")
+    page.get_by_label("1つのショップ").check()
+    page.get_by_label("ショップコード").fill("S99999")
+    page.get_by_label("通知先URL(Apprise形式)").fill("slack://TokA/TokB/TokCsecret77")
+    page.get_by_role("button", name="追加").click()
+    expect(page.locator("#id_shop-error")).to_be_visible()
+    expect(page.get_by_label("ショップコード")).to_be_focused()
+    expect(page.locator("#id_url-state")).to_have_text("入力済み(未保存)")
+    expect(page.get_by_label("通知先URL(Apprise形式)")).to_have_value("")
+    assert "TokCsecret77" not in page.content()
+    # Corrected without typing the URL again.
+    page.get_by_label("モールの全ショップ").check()
+    page.get_by_label("モール種別").select_option(label="Qoo10")
+    page.get_by_role("button", name="追加").click()
+    expect(page.locator("#destinations tbody tr", has_text="店舗別チャンネル")).to_contain_text(
+        "slack://…et77"
+    )
+    assert Destination.objects.get().get_url() == "slack://TokA/TokB/TokCsecret77"
+
+
 def test_expiry_timeline_and_calendar_address(live_server, page, viewer, settings):
     from playwright.sync_api import expect
 
