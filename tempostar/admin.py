@@ -4,16 +4,55 @@ from axes.models import AccessAttempt
 from axes.utils import reset
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.forms import ModelMultipleChoiceField
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from .roles import ROLES, STAFF_ROLES
 
 User = get_user_model()
 
 
-class ConsoleUserAdmin(UserAdmin):
+# Django stores its default permission names in English ("Can add shop", made from the raw
+# verbose name), so the admin would show them in English whatever the language. Permissions
+# are shown with these words instead, in the reader's language, and a model's own permissions
+# (declared with gettext_lazy in Meta.permissions) through their msgid.
+DEFAULT_PERMISSION_WORDS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission) -> str:
+    content_type = permission.content_type
+    model = content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if model is not None and action in DEFAULT_PERMISSION_WORDS:
+        if model_name == model._meta.model_name:
+            name = DEFAULT_PERMISSION_WORDS[action] % {"model": model._meta.verbose_name}
+            return f"{content_type} | {name}"
+    return f"{content_type} | {gettext(permission.name)}"
+
+
+class PermissionChoiceField(ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return permission_label(obj)
+
+
+class TranslatedPermissionsMixin:
+    """The permission pickers of users and groups show translated names."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in ("permissions", "user_permissions"):
+            kwargs["form_class"] = PermissionChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ConsoleUserAdmin(TranslatedPermissionsMixin, UserAdmin):
     list_display = ("username", "role", "locked", "is_active", "is_staff", "last_login")
     list_filter = ("groups", "is_active", "is_staff", "is_superuser")
     actions = ["unlock"]
@@ -83,6 +122,14 @@ class ConsoleUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, ConsoleUserAdmin)
+
+
+class ConsoleGroupAdmin(TranslatedPermissionsMixin, GroupAdmin):
+    pass
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, ConsoleGroupAdmin)
 
 
 # The admin's own titles, and django-axes' names (it ships no Japanese): the strings below are

@@ -2,13 +2,14 @@ from pathlib import Path
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from .crypto import build_fernet
 
 
 class TempostarConfig(AppConfig):
     name = "tempostar"
-    verbose_name = "TEMPOSTAR console"
+    verbose_name = _("TEMPOSTAR console")
 
     def ready(self):
         # Fail at start-up, not at the first secret, when the key list is unusable.

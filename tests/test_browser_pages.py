@@ -269,6 +269,24 @@ def test_admin_names_are_japanese(live_server, page, demo):
     # The console's own words do not replace Django's: a change link says 変更.
     expect(content.get_by_role("link", name="変更").first).to_be_visible()
 
+    # Permissions in a role's page: Django stores their names in English ("Can add shop");
+    # the pickers show them in Japanese, the console's own permissions included.
+    from django.contrib.auth.models import Group
+
+    role = Group.objects.get(name="オペレーター")
+    page.goto(f"{live_server.url}/admin/auth/group/{role.pk}/change/")
+    chosen = page.locator("#id_permissions_to")
+    expect(chosen).to_be_visible()
+    expect(
+        chosen.get_by_role("option", name="連携ショップ | 連携ショップ | 連携ショップを追加できる")
+    ).to_have_count(1)
+    expect(
+        chosen.get_by_role("option", name="連携ショップ | 連携ショップ | 接続テストを実行できる")
+    ).to_have_count(1)
+    for box in ("#id_permissions_from", "#id_permissions_to"):
+        texts = " ".join(page.locator(box).all_inner_texts())
+        assert "Can " not in texts and "WebAuthn" not in texts and "heartbeat" not in texts
+
 
 def test_an_operator_reaches_the_order_import_from_the_menu(live_server, page, demo):
     from playwright.sync_api import expect

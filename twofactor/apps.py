@@ -21,3 +21,24 @@ class TwoFactorConfig(AppConfig):
                 for model in config.get_models():
                     if model.__name__.endswith("Device"):
                         model._meta.verbose_name, model._meta.verbose_name_plural = one, many
+        # Models whose names the libraries leave in English (the admin and its permissions).
+        models = {
+            ("otp_static", "statictoken"): (_("recovery code"), _("recovery codes")),
+            ("django_otp_webauthn", "webauthnattestation"): (
+                _("passkey attestation"),
+                _("passkey attestations"),
+            ),
+            ("django_otp_webauthn", "webauthncredential"): (_("passkey"), _("passkeys")),
+            ("django_otp_webauthn", "webauthnuserhandle"): (
+                _("passkey user handle"),
+                _("passkey user handles"),
+            ),
+        }
+        for (label, name), (one, many) in models.items():
+            try:
+                model = apps.get_model(label, name)
+            except LookupError:
+                continue
+            model._meta.verbose_name, model._meta.verbose_name_plural = one, many
+        if apps.is_installed("django_otp_webauthn"):
+            apps.get_app_config("django_otp_webauthn").verbose_name = _("Passkeys")
