@@ -22,6 +22,7 @@ run: $(STAMP) .env
 	$(BIN)/python scripts/dev_keys.py
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_demo_users
+	@if [ "$(DEMO)" = "1" ]; then $(BIN)/python manage.py load_demo_data; fi
 	PORT=$(PORT) bash scripts/run.sh
 
 test: $(STAMP)

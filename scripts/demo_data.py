@@ -69,15 +69,17 @@ def _check(shop, section, status, code, *, minutes_ago=5, detail="", latency=Non
     return check
 
 
-def populate() -> dict:
-    """Fill an empty database; returns the users and the main objects by name."""
+def populate(people: dict | None = None) -> dict:
+    """Fill an empty database; returns the users and the main objects by name. `people`:
+    existing "admin", "operator" and "viewer" users to use (else they are made with
+    PASSWORD)."""
     from orders import jobs
     from orders.models import ImportJob, Product
     from orders.templatefiles import SAMPLE_ROWS, to_csv
     from shops import store
     from shops.models import CheckBatch, ConnectionCheck
 
-    people = users()
+    people = people or users()
     admin, operator = people["admin"], people["operator"]
     today = timezone.localdate()
 

@@ -291,6 +291,16 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """A refused or missing page (4xx) is logged on one line: Django attaches the
+    PermissionDenied or Http404 traceback, which says nothing about the console's health."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "django.request" and getattr(record, "status_code", 500) < 500:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class RedactingAdminEmailHandler(AdminEmailHandler):
     """Error e-mails to ADMINS with remembered secrets masked in the subject and the body."""
 

@@ -368,9 +368,16 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
         },
     },
-    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "client_errors_short": {"()": "tempostar.security.ClientErrorsWithoutTraceback"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "redacting"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "redacting",
+            "filters": ["client_errors_short"],
+        },
         "mail_admins": {
             "level": "ERROR",
             "filters": ["require_debug_false"],

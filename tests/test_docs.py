@@ -48,6 +48,35 @@ def test_every_relative_link_points_at_a_file():
     assert not broken, "Links to missing files:\n" + "\n".join(broken)
 
 
+def slugs(path: Path) -> set[str]:
+    """The anchors GitHub gives a Markdown file's headings (lower case, punctuation dropped,
+    spaces to hyphens, a repeated heading numbered)."""
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+    found, seen = set(), {}
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*$", text, flags=re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        found.add(slug if count == 0 else f"{slug}-{count}")
+    return found
+
+
+def test_every_anchor_points_at_a_heading():
+    broken = []
+    for path in markdown_files():
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+        text = re.sub(r"`[^`\n]*`", "", text)
+        for target in LINK.findall(text):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or "#" not in target:
+                continue
+            file_part, anchor = target.split("#", 1)
+            linked = (path.parent / file_part).resolve() if file_part else path
+            if linked.suffix == ".md" and linked.exists() and anchor not in slugs(linked):
+                broken.append(f"{path.relative_to(ROOT)}: {target}")
+    assert not broken, "Links to missing headings:\n" + "\n".join(broken)
+
+
 def test_every_connector_setting_is_documented():
     documented = (DOCS / "configuration.md").read_text(encoding="utf-8") + (
         DOCS / "malls.md"

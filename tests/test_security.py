@@ -588,3 +588,35 @@ def test_gunicorn_serves_the_app_and_its_static_files(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.mark.django_db
+def test_a_refused_page_is_logged_on_one_line_an_error_keeps_its_traceback(client, viewer):
+    """`make run` printed a whole PermissionDenied traceback for each routine 403."""
+    import io
+    import logging
+    import logging.config
+
+    from tempostar.security import ClientErrorsWithoutTraceback, RedactingFormatter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ClientErrorsWithoutTraceback())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        shop = Shop.objects.create(mall="qoo10", name="n", short_name="s", url="https://x.jp/")
+        client.force_login(viewer)
+        assert client.get(reverse("shops:edit", args=[shop.code])).status_code == 403
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logger.error("Internal Server Error: /x/", exc_info=True, extra={"status_code": 500})
+    finally:
+        logger.removeHandler(handler)
+    lines = out.getvalue()
+    assert f"Forbidden (Permission denied): /shops/{shop.code}/edit/" in lines
+    assert lines.count("Traceback") == 1 and "RuntimeError: boom" in lines
+    assert "PermissionDenied" not in lines
+    assert "client_errors_short" in settings.LOGGING["handlers"]["console"]["filters"]
