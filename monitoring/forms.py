@@ -57,8 +57,9 @@ class DestinationForm(forms.Form):
     discard_url = forms.BooleanField(required=False, label=_("Discard what was typed"))
 
     def __init__(self, *args, session=None, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # labels without Django's ":", as on every page
         super().__init__(*args, **kwargs)
-        self.fields["mall"].choices = [("", "---------"), *registry.choices()]
+        self.fields["mall"].choices = [("", _("Choose a mall")), *registry.choices()]
         # A URL typed into a submit that came back with an error is kept on the server for
         # the corrected submit, as a shop form keeps its secrets (never written into the HTML).
         self.kept = KeptSecrets(session, KEPT_FORM) if session is not None else None

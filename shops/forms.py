@@ -253,6 +253,13 @@ class SectionGroup:
     signed_in: bool = False
 
 
+def section_features(section) -> list[str]:
+    """The features a section serves, as its heading tags them: (商品)(在庫)(受注)... A title
+    that already names its feature (楽天API連携設定(カード)) is not tagged again."""
+    labels = [str(F.FEATURE_LABELS[f]) for f in section.features]
+    return [label for label in labels if f"({label})" not in str(section.title)]
+
+
 class ShopForm(forms.ModelForm):
     """Common record + sections. Secrets are write-only: blank keeps, 削除 clears."""
 
@@ -284,6 +291,9 @@ class ShopForm(forms.ModelForm):
             f.validators = [http_url]
             # The field's own "invalid" message would replace the validator's.
             f.error_messages["invalid"] = http_url.message
+        if "genre" in self.fields:  # Django's "---------" says nothing to an operator
+            genre = self.fields["genre"]
+            genre.choices = [("", _("Not chosen")), *[c for c in genre.choices if c[0]]]
         self.is_new = self.instance.pk is None
         stored = self.instance.settings or {}
         hints = self.instance.secret_hints or {}
@@ -292,7 +302,7 @@ class ShopForm(forms.ModelForm):
             if section.after_save and self.is_new:
                 self.groups.append(SectionGroup(section))
                 continue
-            group = SectionGroup(section, features=[F.FEATURE_LABELS[f] for f in section.features])
+            group = SectionGroup(section, features=section_features(section))
             for spec in section.fields:
                 fid = section.field_id(spec)
                 name = self.field_name(section, spec)

@@ -16,8 +16,11 @@ def _common_labels() -> dict:
 
 
 def describe_value(spec, value) -> str:
-    if value in (MASK, CHANGED):
-        return value  # a secret: only that it was set or changed
+    # A secret: only whether it was set, and that a new one was saved.
+    if value == MASK:
+        return _("Set")
+    if value == CHANGED:
+        return _("new value (not shown)")
     return spec.display(value) if spec is not None else str(value)
 
 

@@ -32,7 +32,7 @@ from tempostar.paging import ForgivingPaginationMixin
 
 from . import checks, oauth, reminders, store, tasks
 from .expiry import days_left, describe, readable
-from .forms import KeptSecrets, ShopForm
+from .forms import KeptSecrets, ShopForm, section_features
 from .history import describe_changes
 from .models import CheckBatch, ConnectionCheck, CredentialExpiry, Shop
 
@@ -328,7 +328,7 @@ class ShopDetailView(PermissionRequiredMixin, DetailView):
                 SimpleNamespace(
                     section=section,
                     rows=rows,
-                    features=[F.FEATURE_LABELS[f] for f in section.features],
+                    features=section_features(section),
                     help_url=section.help_url or connector.help_url,
                     **vars(details[section.key]),
                 )

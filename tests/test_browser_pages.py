@@ -297,3 +297,47 @@ def test_an_operator_reaches_the_order_import_from_the_menu(live_server, page, d
     expect(page.get_by_role("heading", name=re.compile("受注CSV取込"))).to_contain_text(
         demo["other"].code
     )
+
+
+# A label of the phone cards that takes two lines must make its cell taller, not run into the
+# next cell: each cell is at least as tall as its label set in the label's own font and width.
+LABELS_FIT = """() => {
+  const bad = [];
+  for (const td of document.querySelectorAll('table.stack td[data-label]')) {
+    if (!td.dataset.label || td.offsetParent === null) continue;
+    const before = getComputedStyle(td, '::before');
+    const probe = document.createElement('div');
+    probe.textContent = td.dataset.label;
+    for (const p of ['font-family', 'font-size', 'font-weight', 'line-height', 'width',
+                     'padding-top']) probe.style.setProperty(p, before.getPropertyValue(p));
+    document.body.appendChild(probe);
+    const need = probe.getBoundingClientRect().height;
+    probe.remove();
+    if (td.getBoundingClientRect().height + 0.5 < need) bad.push(td.dataset.label);
+  }
+  return bad;
+}"""
+
+
+def test_phone_cards_label_every_value_without_overlap(live_server, page, demo):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server.url, "admin")
+    for path in ("/shops/", "/monitoring/", "/shops/expiries/?within=all"):
+        page.goto(live_server.url + path)
+        assert page.evaluate(LABELS_FIT) == [], path
+        no_sideways_scroll(page)
+    # 連携状況's cards name each value (the header row is hidden on a phone).
+    page.goto(f"{live_server.url}/monitoring/")
+    first = page.locator("#connection-status tbody tr").first
+    since = first.locator("td").nth(1)
+    expect(since).to_be_visible()
+    label = since.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"この状態になった日時"'
+    # The 120-day chart keeps its text at full size and scrolls inside its own box.
+    page.goto(f"{live_server.url}/shops/expiries/?within=all")
+    chart = page.locator("#expiry-timeline")
+    expect(chart).to_be_visible()
+    drawn = chart.evaluate("svg => svg.getBoundingClientRect().width / svg.viewBox.baseVal.width")
+    assert drawn >= 0.99

@@ -258,7 +258,7 @@ def test_history_masks_secrets(admin_client):
         {"field": "wowma_api.api_key", "old": "********", "new": "***CHANGED***"}
     ]
     page = admin_client.get(reverse("shops:edit", args=[shop.code])).content.decode()
-    assert "変更履歴" in page and "***CHANGED***" in page and "APIキー" in page
+    assert "変更履歴" in page and "設定済み → 新しい値(非表示)" in page and "APIキー" in page
     assert "au-new-api-key-9999" not in page and "au-new-api-key-9999" not in raw_rows()
 
 
