@@ -90,6 +90,21 @@ def csv_columns(connectors) -> list[str]:
     return columns
 
 
+def template_csv(connector) -> bytes:
+    """A CSV to fill in for one mall: every column the import reads for it (secrets
+    included, after_save sections aside) and one row with the mall set. UTF-8 with a BOM, so
+    that Excel opens it in Japanese; the import reads it as it is."""
+    columns = ["mall", *shapes.COMMON]
+    for section, spec in connector.fields():
+        if not section.after_save:
+            columns.append(section.field_id(spec))
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerow([connector.code, *[""] * (len(columns) - 1)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 def _known_columns() -> set[str]:
     known = {"mall", *shapes.COMMON, *shapes.READ_ONLY}
     for connector in registry.all():

@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 
+from connectors.base import registry
 from orders.importer import ImportRefused
 from shops.forms import StrictTextField
 from tempostar import crypto
@@ -102,6 +104,21 @@ def _forget_stale(folder: Path) -> None:
 
 
 @method_decorator(never_cache, name="dispatch")
+class ShopImportTemplateView(PermissionRequiredMixin, View):
+    """A CSV to fill in for one mall (ショップ一括登録's ひな形)."""
+
+    permission_required = ("shops.add_shop", "shops.change_credentials")
+
+    def get(self, request, mall):
+        if mall not in registry:
+            raise Http404
+        response = HttpResponse(
+            bulk.template_csv(registry.get(mall)), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="shops-{mall}.csv"'
+        return response
+
+
 class ShopImportView(PermissionRequiredMixin, View):
     """ショップ一括登録: upload, see what would be created (a dry run), then register."""
 
@@ -109,14 +126,19 @@ class ShopImportView(PermissionRequiredMixin, View):
     template_name = "api/shop_import.html"
 
     def get(self, request):
-        return render(request, self.template_name, {"form": UploadForm()})
+        return self.page(request)
+
+    def page(self, request, status=200, **context):
+        context.setdefault("form", UploadForm())
+        context["mall_choices"] = registry.choices()  # for the CSV to fill in
+        return render(request, self.template_name, context, status=status)
 
     def post(self, request):
         if request.POST.get("action") == "import":
             return self.do_import(request)
         form = UploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            return render(request, self.template_name, {"form": form}, status=400)
+            return self.page(request, status=400, form=form)
         upload = form.cleaned_data["file"]
         if upload.size > settings.IMPORT_MAX_BYTES:
             return self.refused(request, [_("The file is too large.")], 1)
@@ -136,19 +158,10 @@ class ShopImportView(PermissionRequiredMixin, View):
         if old:
             Path(old["path"]).unlink(missing_ok=True)
         request.session[PENDING] = {"path": str(path), "name": upload.name[:200]}
-        return render(
-            request,
-            self.template_name,
-            {"form": UploadForm(), "report": report, "filename": upload.name},
-        )
+        return self.page(request, report=report, filename=upload.name)
 
     def refused(self, request, errors, total):
-        return render(
-            request,
-            self.template_name,
-            {"form": UploadForm(), "errors": errors, "more": max(0, total - len(errors))},
-            status=400,
-        )
+        return self.page(request, status=400, errors=errors, more=max(0, total - len(errors)))
 
     def do_import(self, request):
         pending = request.session.pop(PENDING, None)
@@ -164,4 +177,4 @@ class ShopImportView(PermissionRequiredMixin, View):
         finally:
             path.unlink(missing_ok=True)
         messages.success(request, _("Registered %(n)d shops.") % {"n": len(report.shops)})
-        return render(request, self.template_name, {"form": UploadForm(), "created": report})
+        return self.page(request, created=report)

@@ -35,6 +35,11 @@ urlpatterns = [
     path("account/passkeys/", include("twofactor.passkeys")),
     path("account/api-tokens/", api_views.TokenListView.as_view(), name="api_tokens"),
     path("shops/import/", api_views.ShopImportView.as_view(), name="shop_import"),
+    path(
+        "shops/import/template/<str:mall>.csv",
+        api_views.ShopImportTemplateView.as_view(),
+        name="shop_import_template",
+    ),
     path("shops/", include("shops.urls")),
     path("orders/", include("orders.urls")),
     path("monitoring/", include("monitoring.urls")),

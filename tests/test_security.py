@@ -97,6 +97,7 @@ URLS = {
     "twofactor:settings": ("get", lambda w: {}, VIEWER, 200),
     "twofactor:recovery_codes": ("get", lambda w: {}, VIEWER, 302),  # none to show: back
     "shop_import": ("get", lambda w: {}, ADMIN, 200),
+    "shop_import_template": ("get", lambda w: {"mall": "rakuten"}, ADMIN, 200),
 }
 # Reachable without signing in: the calendar feed's URL holds a secret token instead
 # (tests/test_watch.py); the second login step checks the first; the REST API under /api/v1/

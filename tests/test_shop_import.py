@@ -271,3 +271,42 @@ def test_api_writes_need_no_csrf_token_but_a_bearer_token(operator):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(operator)
     assert browser.post("/api/v1/shops", body, content_type="application/json").status_code == 401
+
+
+@pytest.mark.parametrize("mall", ["rakuten", "yahoo_shopping", "qoo10", "other"])
+def test_a_downloaded_csv_filled_in_excel_style_registers(manager, operator, mall):
+    """The page's CSV to fill in: every column the import reads for the mall, the mall set;
+    filled with the common record only (fixed values left empty), saved by Excel as
+    Shift_JIS, it registers the shop with the fixed values the form would have."""
+    from connectors.base import registry
+
+    client = Client()
+    client.force_login(manager)
+    response = client.get(reverse("shop_import_template", args=[mall]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="shops-{mall}.csv"'
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    header, row = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[:2]
+    assert header[:4] == ["mall", "name", "short_name", "url"] and row[0] == mall
+    connector = registry.get(mall)
+    assert set(header[8:]) == {s.field_id(f) for s, f in connector.fields() if not s.after_save}
+    filled = dict(zip(header, row, strict=True))
+    filled.update(name="株式会社テスト ①店", short_name="テスト", url="https://test.example.jp/")
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([header, [filled[c] for c in header]])
+    upload = SimpleUploadedFile("shops.csv", out.getvalue().encode("cp932"))
+    page = client.post(reverse("shop_import"), {"file": upload})
+    assert page.status_code == 200, page.content.decode()[:2000]
+    client.post(reverse("shop_import"), {"action": "import"})
+    shop = Shop.objects.get()
+    assert shop.mall == mall and shop.name == "株式会社テスト ①店"
+    for section, spec in connector.fields():
+        if spec.fixed and not section.after_save and not spec.secret:
+            assert (shop.settings or {}).get(section.field_id(spec)) == spec.default
+    # Unknown malls: 404; a role that cannot import: 403.
+    assert client.get(reverse("shop_import_template", args=["nope"])).status_code == 404
+    other_client = Client()
+    other_client.force_login(operator)
+    assert other_client.get(reverse("shop_import_template", args=[mall])).status_code == 403
