@@ -7,7 +7,6 @@ Messages are Japanese unless the request's Accept-Language asks for English.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import timedelta
 
@@ -29,11 +28,11 @@ from orders import jobs as order_jobs
 from orders import tasks as order_tasks
 from orders.models import ImportJob
 from shops import checks, store, tasks
-from shops.expiry import days_left, describe
+from shops.expiry import days_left, describe, parse_within
 from shops.models import CheckBatch, ConnectionCheck, CredentialExpiry, Shop
 
+from . import jsonbody, shapes
 from . import schemas as S
-from . import shapes
 from .auth import TokenAuth, require
 
 
@@ -114,7 +113,28 @@ PARAMETER_MESSAGES = {
     "bool_parsing": gettext_lazy("Enter true or false."),
     "greater_than_equal": gettext_lazy("The number is too small."),
     "less_than_equal": gettext_lazy("The number is too large."),
+    "int_parsing_size": gettext_lazy("The number is too large."),
+    "int_from_float": gettext_lazy("Enter a whole number."),
+    "list_type": gettext_lazy("Enter a list, such as [1, 2]."),
+    "dict_type": gettext_lazy('Enter a JSON object, such as {"name": ...}.'),
+    "model_type": gettext_lazy('Enter a JSON object, such as {"name": ...}.'),
+    "model_attributes_type": gettext_lazy('Enter a JSON object, such as {"name": ...}.'),
+    "extra_forbidden": gettext_lazy("This field is not accepted here."),
+    "string_too_long": gettext_lazy("The text is too long."),
+    "string_too_short": gettext_lazy("The text is too short."),
+    "json_invalid": gettext_lazy("The body is not valid JSON."),
 }
+# Pydantic's own words are English: a kind of error not listed above gets this.
+OTHER_PARAMETER_ERROR = gettext_lazy("This value is not accepted.")
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    # django-ninja answers a body it cannot parse with its own English words.
+    message = str(exc)
+    if message.startswith("Cannot parse request body"):
+        message = _("The body is not valid JSON.")
+    return api.create_response(request, {"detail": message}, status=exc.status_code)
 
 
 @api.exception_handler(NinjaValidationError)
@@ -123,7 +143,7 @@ def invalid_request(request, exc):
         {
             "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query")),
             "label": "",
-            "messages": [str(PARAMETER_MESSAGES.get(e.get("type"), e.get("msg", "")))],
+            "messages": [str(PARAMETER_MESSAGES.get(e.get("type"), OTHER_PARAMETER_ERROR))],
         }
         for e in exc.errors
     ]
@@ -142,9 +162,9 @@ def _invalid(request, errors, status=422):
 
 def _json_body(request) -> dict:
     try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, _("The body is not valid JSON.")) from None
+        body = jsonbody.loads(request.body or b"{}")
+    except jsonbody.BadJSON as exc:
+        raise HttpError(400, _("The body is not valid JSON.") + " " + str(exc)) from None
     if not isinstance(body, dict):
         raise HttpError(400, _("The body must be a JSON object."))
     return body
@@ -372,9 +392,9 @@ def list_expiries(
 ):
     require(request, "shops.view_shop")
     qs = CredentialExpiry.objects.select_related("shop").order_by("expires_at", "pk")
+    within = parse_within(within)
     if within != "all":
-        days = int(within) if within.isdigit() and len(within) < 6 else 30
-        qs = qs.filter(expires_at__lte=timezone.now() + timedelta(days=days))
+        qs = qs.filter(expires_at__lte=timezone.now() + timedelta(days=int(within)))
     meta, rows = _page(qs, page, per_page)
     today = timezone.localdate()
     results = []

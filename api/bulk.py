@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from connectors.base import registry
 from orders.importer import ImportRefused, decode, records
 from shops import store
 
-from . import shapes
+from . import jsonbody, shapes
 
 MAX_ERRORS = 100
 
@@ -35,6 +36,8 @@ class Report:
     rows: int = 0
     # (row number, mall label, short name, shop code or "" in a dry run)
     shops: list[tuple] = field(default_factory=list)
+    # What was changed on the way in (invisible characters removed), by row.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _row_label(number: int, kind: str) -> str:
@@ -47,6 +50,20 @@ def read(data: bytes, filename: str = "") -> tuple[list[tuple[int, dict]], str, 
     """[(row number, body)], the format ("json" or "csv") and the encoding. Raises
     ImportRefused for a file that cannot be read."""
     text, encoding = decode(data)
+    private = re.search(r"[\ue000-\uf8ff]", text)
+    if private:
+        # Shift_JIS's user-defined area decodes to these; so does an EUC-JP or other file read
+        # as Shift_JIS, which would register mojibake.
+        line = text.count("\n", 0, private.start()) + 1
+        raise ImportRefused(
+            [
+                _(
+                    "Line %(n)d: the file holds a character of the private use area (外字). "
+                    "Save the file as UTF-8 or Shift_JIS without such characters."
+                )
+                % {"n": line}
+            ]
+        )
     stripped = text.lstrip("\ufeff \t\r\n")
     if filename.lower().endswith(".json") or stripped.startswith(("[", "{")):
         return _read_json(stripped), "json", encoding
@@ -55,14 +72,9 @@ def read(data: bytes, filename: str = "") -> tuple[list[tuple[int, dict]], str, 
 
 def _read_json(text: str) -> list[tuple[int, dict]]:
     try:
-        items = json.loads(text)
-    except ValueError as exc:
-        raise ImportRefused(
-            [
-                _("The JSON cannot be read (line %(line)d): %(error)s")
-                % {"line": exc.lineno, "error": exc.msg}
-            ]
-        ) from None
+        items = jsonbody.loads(text)
+    except jsonbody.BadJSON as exc:
+        raise ImportRefused([str(exc)]) from None
     if not isinstance(items, list):
         raise ImportRefused([_("The JSON file must hold a list of shops: [{...}, {...}].")])
     rows, errors = [], []
@@ -114,7 +126,15 @@ def _known_columns() -> set[str]:
 
 
 def _read_csv(text: str) -> list[tuple[int, dict]]:
-    found = list(records(text))
+    # Read no further than one record past the limit: a huge file is refused by its count
+    # without being held in memory (import_shops says how many is too many).
+    found, filled = [], 0
+    for line, cells in records(text):
+        if any(c.strip() for c in cells):
+            filled += 1
+            if filled > settings.SHOP_IMPORT_MAX_ROWS + 2:
+                break
+        found.append((line, cells))
     if not found:
         raise ImportRefused([_("The file is empty.")])
     _line, header = found[0]
@@ -149,6 +169,7 @@ def _read_csv(text: str) -> list[tuple[int, dict]]:
         for column, value in zip(header, cells, strict=True):
             if value == "":
                 continue  # blank: the default, as a new shop's form shows it
+            value = unguard_cell(value)
             if "." in column:
                 section, name = column.split(".", 1)
                 body["sections"].setdefault(section, {})[name] = value
@@ -212,12 +233,19 @@ def import_shops(data: bytes, filename: str = "", *, user=None, dry_run=False) -
     """Validate the whole file, then (unless a dry run) create every shop, all or nothing.
 
     Raises ImportRefused with a message per error (the first MAX_ERRORS, and the count)."""
+    if len(data) > settings.SHOP_IMPORT_MAX_BYTES:
+        raise ImportRefused(
+            [
+                _("The file is too large: the limit is %(limit)s bytes.")
+                % {"limit": f"{settings.SHOP_IMPORT_MAX_BYTES:,}"}
+            ]
+        )
     rows, kind, encoding = read(data, filename)
     if len(rows) > settings.SHOP_IMPORT_MAX_ROWS:
         raise ImportRefused(
             [
-                _("The file has %(n)d shops; at most %(max)d can be imported at once.")
-                % {"n": len(rows), "max": settings.SHOP_IMPORT_MAX_ROWS}
+                _("The file has more than %(max)d shops; at most %(max)d can be imported at once.")
+                % {"max": settings.SHOP_IMPORT_MAX_ROWS}
             ]
         )
     if not rows:
@@ -226,6 +254,11 @@ def import_shops(data: bytes, filename: str = "", *, user=None, dry_run=False) -
     if errors:
         raise ImportRefused(errors[:MAX_ERRORS], len(errors))
     report = Report(dry_run=dry_run, encoding=encoding, rows=len(rows))
+    report.warnings = [
+        f"{_row_label(number, kind)}: {warning}"
+        for number, _connector, form in plans
+        for warning in form.warnings
+    ]
     if dry_run:
         report.shops = [
             (number, connector.label, form.cleaned_data["short_name"], "")
@@ -240,6 +273,20 @@ def import_shops(data: bytes, filename: str = "", *, user=None, dry_run=False) -
 
 
 # ---- export ------------------------------------------------------------------------------------
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection). An
+# export puts an apostrophe before such a value, as spreadsheets do for text, and the import
+# takes it off again, so a round trip keeps the value.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_cell(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def unguard_cell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
 
 
 def export_json(shops) -> str:
@@ -266,6 +313,6 @@ def export_csv(shops) -> str:
                 value = record.get(column)
             if isinstance(value, bool):
                 value = "1" if value else "0"
-            row.append("" if value is None else str(value))
+            row.append("" if value is None else guard_cell(str(value)))
         writer.writerow(row)
     return out.getvalue()

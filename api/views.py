@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +23,7 @@ from connectors.base import registry
 from orders.importer import ImportRefused
 from shops.forms import StrictTextField
 from tempostar import crypto
+from tempostar.uploads import UploadLimitMixin
 
 from . import bulk, tokens
 from .models import ApiToken
@@ -65,7 +67,7 @@ class TokenListView(View):
         if "revoke" in request.POST:
             pk = request.POST.get("revoke", "")
             token = get_object_or_404(
-                ApiToken, pk=int(pk) if pk.isdigit() else 0, user=request.user
+                ApiToken, pk=int(pk) if pk.isascii() and pk.isdigit() else 0, user=request.user
             )
             tokens.revoke(token)
             messages.success(request, _("Revoked the token %(name)s.") % {"name": token.name})
@@ -119,7 +121,7 @@ class ShopImportTemplateView(PermissionRequiredMixin, View):
         return response
 
 
-class ShopImportView(PermissionRequiredMixin, View):
+class ShopImportView(UploadLimitMixin, PermissionRequiredMixin, View):
     """ショップ一括登録: upload, see what would be created (a dry run), then register."""
 
     permission_required = ("shops.add_shop", "shops.change_credentials")
@@ -127,6 +129,12 @@ class ShopImportView(PermissionRequiredMixin, View):
 
     def get(self, request):
         return self.page(request)
+
+    def max_bytes(self) -> int:
+        return settings.SHOP_IMPORT_MAX_BYTES
+
+    def after_refusal(self, kwargs) -> str:
+        return reverse("shop_import")
 
     def page(self, request, status=200, **context):
         context.setdefault("form", UploadForm())
@@ -140,7 +148,7 @@ class ShopImportView(PermissionRequiredMixin, View):
         if not form.is_valid():
             return self.page(request, status=400, form=form)
         upload = form.cleaned_data["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
+        if upload.size > settings.SHOP_IMPORT_MAX_BYTES:
             return self.refused(request, [_("The file is too large.")], 1)
         data = upload.read()
         try:

@@ -250,11 +250,12 @@ def validate_pem_public_key(value: str) -> None:
                 "-----END PUBLIC KEY----- lines."
             )
         )
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     try:
         load_pem_public_key(text.encode("ascii"))
-    except (ValueError, TypeError, UnicodeEncodeError):
+    except (ValueError, TypeError, UnicodeEncodeError, UnsupportedAlgorithm):
         raise ValidationError(
             _(
                 "This is not a readable public key: copy it again from the mall's screen, "

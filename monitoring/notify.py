@@ -69,7 +69,7 @@ def _chatwork(body, title, notify_type, meta, *args, **kwargs) -> bool:
     """POST /rooms/{room_id}/messages with X-ChatWorkToken; form field `body`.
     https://developer.chatwork.com/reference/post-rooms-room_id-messages"""
     token, room = meta.get("user") or "", str(meta.get("host") or "")
-    if not token or not room.isdigit():
+    if not token or not (room.isascii() and room.isdigit()):
         log.warning("Chatwork: the URL needs chatwork://TOKEN@ROOM_ID")
         return False
     base = str(setting("CHATWORK_API_BASE", CHATWORK_API)).rstrip("/")

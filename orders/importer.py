@@ -152,12 +152,19 @@ def records(text):
             yield start, row
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise ImportRefused(
-            [
-                f"{reader.line_num}行目: CSV の形式が正しくありません({exc})。"
-                "ダブルクォートの閉じ忘れがないか確認してください。"
-            ]
-        ) from None
+        # Python's own text is English and, for a long cell, points at the wrong cause.
+        if "field larger than field limit" in str(exc):
+            message = (
+                f"{reader.line_num}行目: 1つの項目が長すぎます"
+                f"(1項目 {csv.field_size_limit():,} 文字まで)。"
+                "ダブルクォートの閉じ忘れで後ろの行までつながっていないかも確認してください。"
+            )
+        else:
+            message = (
+                f"{reader.line_num}行目: CSV の形式が正しくありません。"
+                "ダブルクォートの閉じ忘れや、項目の途中のダブルクォートがないか確認してください。"
+            )
+        raise ImportRefused([message]) from None
 
 
 def check_header(header: list[str], expected: list[str]) -> list[str]:

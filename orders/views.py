@@ -1,8 +1,6 @@
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -11,7 +9,6 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, FormView, ListView, UpdateView
 
 from connectors.base import registry
@@ -19,6 +16,7 @@ from shops.forms import NumberField, StrictTextField
 from shops.models import Shop
 from shops.views import query_value
 from tempostar.paging import ForgivingPaginationMixin
+from tempostar.uploads import UploadLimitMixin
 
 from . import jobs, tasks
 from .models import ImportJob, Order, OrderLine, Product
@@ -27,71 +25,6 @@ from .templatefiles import template_zip
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV file"))
-
-
-# ---- upload size: refused before the body is stored ------------------------------------------
-
-# Room for the multipart framing and the CSRF field around a file of IMPORT_MAX_BYTES.
-MULTIPART_OVERHEAD = 64 * 1024
-
-
-class SizeLimitHandler(FileUploadHandler):
-    """First of the request's upload handlers: stops reading the body once a file passes
-    IMPORT_MAX_BYTES, so what follows is never received nor stored (the handlers after it
-    discard what they had)."""
-
-    def __init__(self, request=None):
-        super().__init__(request)
-        self.limit, self.exceeded = settings.IMPORT_MAX_BYTES, False
-
-    def receive_data_chunk(self, raw_data, start):
-        if start + len(raw_data) > self.limit:
-            self.exceeded = True
-            raise StopUpload(connection_reset=True)
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
-
-
-class UploadLimitMixin:
-    """Refuses an upload larger than IMPORT_MAX_BYTES before its body is read: by the
-    request's Content-Length, then (for what the header did not show) by SizeLimitHandler
-    while the body streams. The CSRF check reads the body, so it runs after the handler is in
-    place (csrf_exempt outside, csrf_protect inside, as Django's upload-handler docs show)."""
-
-    @classmethod
-    def as_view(cls, **initkwargs):
-        # CsrfViewMiddleware would read the body before the view could limit it.
-        return csrf_exempt(super().as_view(**initkwargs))
-
-    def dispatch(self, request, *args, **kwargs):
-        self.size_limit = SizeLimitHandler(request)
-        if request.method == "POST":
-            if not self.has_permission():
-                return self.handle_no_permission()
-            try:
-                declared = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                declared = 0
-            if declared > settings.IMPORT_MAX_BYTES + MULTIPART_OVERHEAD:
-                return self.too_large(kwargs)
-            request.upload_handlers.insert(0, self.size_limit)
-        response = csrf_protect(super().dispatch)(request, *args, **kwargs)
-        if self.size_limit.exceeded and response.status_code != 403:
-            return self.too_large(kwargs)
-        return response
-
-    def too_large(self, kwargs):
-        messages.error(
-            self.request,
-            _(
-                "The file is too large: the limit is %(limit)s bytes. Nothing was imported; "
-                "split the file and import the parts."
-            )
-            % {"limit": f"{settings.IMPORT_MAX_BYTES:,}"},
-        )
-        return redirect(self.after_refusal(kwargs))
 
 
 class OrderImportView(UploadLimitMixin, PermissionRequiredMixin, FormView):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import registry
 from connectors.expiry import EARLIEST, LATEST
+from connectors.fields import parse_number
 
 from .models import CredentialExpiry, Shop
 
@@ -88,3 +90,21 @@ def describe(row: CredentialExpiry) -> dict:
     section = shop.connector.section(row.section)
     expiry = next(e for e in section.expiries if e.credential == row.credential)
     return {"section": section, "expiry": expiry, "label": f"{section.title} / {expiry.label}"}
+
+
+DEFAULT_WITHIN, MAX_WITHIN = 30, 36500  # days; more than a century is "all"
+
+
+def parse_within(raw: str) -> str:
+    """The period an expiry list is asked for (the page's and the API's `within`): "all" or a
+    number of days in ASCII or full-width digits. A number beyond a century means all;
+    anything else (negative, other scripts' digits such as ² or ①, text) is the default."""
+    raw = str(raw or "")[:100]
+    if raw == "all":
+        return raw
+    try:
+        days = parse_number(raw, "within", min_value=0, max_value=MAX_WITHIN)
+    except ValidationError as exc:
+        huge = exc.code == "range" and not raw.strip().startswith(("-", "－"))
+        return "all" if huge else str(DEFAULT_WITHIN)
+    return str(days)

@@ -47,11 +47,12 @@ def encoded_forms(value: str) -> set[str]:
     escaped slashes), HTML-escaped, repr-escaped, and each line of a multi-line one (a PEM
     key). Base64 (HTTP Basic of `id:secret`, a mall's own base64 scheme) is found by decoding:
     redact()."""
+    raw = value.encode("utf-8", "surrogatepass")  # a lone surrogate must not stop masking
     forms = {
         value,
-        quote(value, safe=""),
-        quote(value),
-        quote_plus(value),
+        quote(raw, safe=""),
+        quote(raw),
+        quote_plus(raw),
         json.dumps(value, ensure_ascii=False)[1:-1],
         json.dumps(value)[1:-1],
         json.dumps(value)[1:-1].replace("/", "\\/"),
@@ -306,6 +307,26 @@ class RedactingAdminEmailHandler(AdminEmailHandler):
 
     def format_subject(self, subject):
         return super().format_subject(redact(subject))
+
+    def emit(self, record):
+        # Django skips the report when there is nobody to send it to, unless send_mail is
+        # overridden, as here: skip it too (building it is the costly part).
+        if not settings.ADMINS:
+            return
+        try:
+            super().emit(record)
+        except Exception:
+            # The report itself failed (a request whose query string cannot be read raises
+            # again when the report reads it): send the log line alone, and never let the
+            # failure escape into the response.
+            try:
+                bare = logging.makeLogRecord(
+                    {**record.__dict__, "exc_info": None, "exc_text": None}
+                )
+                subject = self.format_subject(f"{record.levelname}: {record.getMessage()}")
+                self.send_mail(subject, self.format(bare), fail_silently=True)
+            except Exception:
+                self.handleError(record)
 
     def send_mail(self, subject, message, *args, **kwargs):
         kwargs["html_message"] = redact(kwargs.get("html_message") or "") or None

@@ -340,6 +340,8 @@ OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # Bulk shop registration (import_shops, /shops/import/): at most this many shops per file.
 SHOP_IMPORT_MAX_ROWS = env.int("SHOP_IMPORT_MAX_ROWS", default=5000)
+# A bulk shop file larger than this is refused before it is read (5,000 shops fit in ~5 MB).
+SHOP_IMPORT_MAX_BYTES = env.int("SHOP_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Order / stock CSV imports: refused above these limits; files larger than
 # IMPORT_INLINE_MAX_BYTES run in the worker with a progress bar.

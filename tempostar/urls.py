@@ -49,3 +49,22 @@ urlpatterns = [
     path("healthz/deep", healthz_deep, name="healthz_deep"),
     path("api/v1/", api_urls()),
 ]
+
+
+def bad_request(request, exception):
+    """400: the REST API answers in JSON, as its other errors; pages get templates/400.html."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+        from django.utils.translation import gettext as _
+
+        message = _(
+            "The request cannot be handled: it is too large, has too many fields or is "
+            "malformed. Nothing was saved."
+        )
+        return JsonResponse({"detail": message}, status=400)
+    from django.views.defaults import bad_request as default
+
+    return default(request, exception)
+
+
+handler400 = bad_request

@@ -84,7 +84,7 @@ def verify(user, code: str):
     code = "".join(code.split()).lower()
     if not code or len(code) > 16:
         return None
-    if code.isdigit():
+    if code.isascii() and code.isdigit():
         device = totp_device(user)
     else:
         device = StaticDevice.objects.filter(user=user, name=RECOVERY).first()

@@ -31,6 +31,7 @@ import time
 from datetime import timedelta
 from xml.etree import ElementTree
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.utils.translation import gettext_lazy as _
@@ -75,7 +76,7 @@ def sws_signature(public_key_pem: str, seller_id: str, unix_time: int) -> str:
     (PKCS#1 v1.5), base64."""
     try:
         key = serialization.load_pem_public_key(public_key_pem.strip().encode())
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnicodeEncodeError, UnsupportedAlgorithm):
         raise SignatureError("the public key is not a PEM public key") from None
     if not isinstance(key, rsa.RSAPublicKey):
         raise SignatureError("the public key is not an RSA key")

@@ -43,6 +43,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{refused.total} 件のエラーがあるため、何も登録しませんでした。"
             ) from None
+        for warning in report.warnings:
+            self.stdout.write(f"注意: {warning}")
         for number, mall, name, code in report.shops:
             if dry_run:
                 self.stdout.write(f"{number}: {mall} {name}")
