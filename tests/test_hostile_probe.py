@@ -224,6 +224,8 @@ def test_invisible_characters_removed_on_import_are_reported_by_row(manager):
         reverse("shop_import"), {"file": SimpleUploadedFile("s.json", json.dumps(rows).encode())}
     )
     assert "2件目: " in page.content.decode()
+    client.post(reverse("shop_import"), {"action": "import"})  # consumes the checked file
+    assert sorted(Shop.objects.values_list("short_name", flat=True)) == ["普通", "見えない文字"]
 
 
 def test_an_euc_jp_file_is_refused_instead_of_registered_as_mojibake():
