@@ -21,6 +21,7 @@ from ninja import File, NinjaAPI, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
+from ninja.parser import Parser
 from ninja.throttling import SimpleRateThrottle
 
 from connectors.base import registry
@@ -56,7 +57,15 @@ class TokenRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": token.key_id}
 
 
+class StrictParser(Parser):
+    """Every JSON body, the typed ones django-ninja parses too, read by api.jsonbody."""
+
+    def parse_body(self, request):
+        return jsonbody.loads(request.body)
+
+
 api = NinjaAPI(
+    parser=StrictParser(),
     title="TEMPOSTAR shop linkage API",
     version="1",
     description=(
@@ -134,6 +143,8 @@ def http_error(request, exc):
     message = str(exc)
     if message.startswith("Cannot parse request body"):
         message = _("The body is not valid JSON.")
+        if isinstance(exc.__cause__, jsonbody.BadJSON):
+            message += " " + str(exc.__cause__)
     return api.create_response(request, {"detail": message}, status=exc.status_code)
 
 

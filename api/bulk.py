@@ -50,6 +50,15 @@ def read(data: bytes, filename: str = "") -> tuple[list[tuple[int, dict]], str, 
     """[(row number, body)], the format ("json" or "csv") and the encoding. Raises
     ImportRefused for a file that cannot be read."""
     text, encoding = decode(data)
+    if encoding == "cp932" and _looks_like_euc_jp(data, text):
+        raise ImportRefused(
+            [
+                _(
+                    "The file seems to be in EUC-JP: it would register garbled names. Save it "
+                    "as UTF-8 or Shift_JIS and upload it again."
+                )
+            ]
+        )
     private = re.search(r"[\ue000-\uf8ff]", text)
     if private:
         # Shift_JIS's user-defined area decodes to these; so does an EUC-JP or other file read
@@ -68,6 +77,23 @@ def read(data: bytes, filename: str = "") -> tuple[list[tuple[int, dict]], str, 
     if filename.lower().endswith(".json") or stripped.startswith(("[", "{")):
         return _read_json(stripped), "json", encoding
     return _read_csv(text), "csv", encoding
+
+
+HALF_WIDTH_KANA = re.compile(r"[\uff61-\uff9f]")
+KANA = re.compile(r"[\u3041-\u30ff]")
+
+
+def _looks_like_euc_jp(data: bytes, as_cp932: str) -> bool:
+    """An EUC-JP file is also valid Shift_JIS, read as half-width katakana and odd kanji. It is
+    EUC-JP when it reads as EUC-JP too, and that reading holds hiragana or katakana where the
+    Shift_JIS one has half-width katakana instead (Japanese text in EUC-JP always does)."""
+    if not HALF_WIDTH_KANA.search(as_cp932):
+        return False
+    try:
+        as_euc = data.decode("euc_jp")
+    except UnicodeDecodeError:
+        return False
+    return bool(KANA.search(as_euc)) and not KANA.search(as_cp932)
 
 
 def _read_json(text: str) -> list[tuple[int, dict]]:
@@ -155,6 +181,12 @@ def _read_csv(text: str) -> list[tuple[int, dict]]:
         errors.append(_("Line 1: a column appears twice."))
     if errors:
         raise ImportRefused(errors)
+    secret_columns = {
+        section.field_id(spec)
+        for connector in registry.all()
+        for section, spec in connector.fields()
+        if spec.secret
+    }
     rows = []
     for line, cells in found[1:]:
         if not any(c.strip() for c in cells):
@@ -169,7 +201,8 @@ def _read_csv(text: str) -> list[tuple[int, dict]]:
         for column, value in zip(header, cells, strict=True):
             if value == "":
                 continue  # blank: the default, as a new shop's form shows it
-            value = unguard_cell(value)
+            if column not in secret_columns:  # an export writes no secret: never guarded
+                value = unguard_cell(value)
             if "." in column:
                 section, name = column.split(".", 1)
                 body["sections"].setdefault(section, {})[name] = value
@@ -282,11 +315,17 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def guard_cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
+    # A value that itself starts with an apostrophe gets one more, so the import's removal of
+    # one leaves it as it was.
+    return "'" + value if value.startswith((*FORMULA_START, "'")) else value
 
 
 def unguard_cell(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
+    """One leading apostrophe off a cell that a spreadsheet would otherwise read as a formula
+    (or that guard_cell doubled), as Excel treats a typed '=1 as the text =1."""
+    if value.startswith("'") and value[1:].startswith((*FORMULA_START, "'")):
+        return value[1:]
+    return value
 
 
 def export_json(shops) -> str:

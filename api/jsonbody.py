@@ -4,6 +4,7 @@ accepts but nothing else can store or show is refused with a message a person ca
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from django.utils.translation import gettext as _
@@ -22,9 +23,16 @@ def _constant(name: str):
     )
 
 
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 reads as infinity
+        _constant(text)
+    return value
+
+
 def loads(data: str | bytes):
     try:
-        value = json.loads(data, parse_constant=_constant)
+        value = json.loads(data, parse_constant=_constant, parse_float=_float)
     except BadJSON:
         raise
     except RecursionError:

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from api import bulk, tokens
 from api.models import ApiToken
-from orders.importer import ImportRefused
+from orders.importer import ImportRefused, records
 from shops.models import Shop, ShopChange
 
 pytestmark = pytest.mark.django_db
@@ -152,13 +152,22 @@ def test_a_bulk_file_over_its_limit_is_refused_before_it_is_read(manager, settin
     assert not Shop.objects.exists()
 
 
-def test_a_file_of_many_rows_is_refused_by_count_without_reading_it_all(settings):
+def test_a_file_of_many_rows_is_refused_by_count_without_reading_it_all(settings, monkeypatch):
     settings.SHOP_IMPORT_MAX_ROWS = 3
     settings.SHOP_IMPORT_MAX_BYTES = 10**9
+    read = []
+
+    def counting(text):
+        for record in records(text):
+            read.append(record)
+            yield record
+
+    monkeypatch.setattr(bulk, "records", counting)
     data = "mall,name,short_name,url\r\n" + "other,a,b,https://t.jp/\r\n" * 200_000
     with pytest.raises(ImportRefused) as refused:
         bulk.import_shops(data.encode(), "shops.csv")
     assert "3 件を超えて" in refused.value.errors[0]
+    assert len(read) <= 6  # the header, the limit and one past it: not 200,001 records
 
 
 def test_a_formula_in_a_cell_goes_out_guarded_and_comes_back_as_typed(tmp_path):
@@ -171,7 +180,7 @@ def test_a_formula_in_a_cell_goes_out_guarded_and_comes_back_as_typed(tmp_path):
     call_command("export_shops", "--format", "csv", "-o", str(out))
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8").lstrip("\ufeff"))))
     exported = [r["name"] for r in rows]
-    assert exported == ["'=cmd|' /C calc'!A0", "'@SUM(1+1)", "'+1-2", "'-3", "'quoted", "普通の店"]
+    assert exported == ["'=cmd|' /C calc'!A0", "'@SUM(1+1)", "'+1-2", "'-3", "''quoted", "普通の店"]
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
     Shop.objects.all().delete()
     bulk.import_shops(out.read_bytes(), "shops.csv")
@@ -191,7 +200,9 @@ def test_the_api_answers_in_japanese_where_ninja_and_pydantic_speak_english(oper
     client = api(operator)
     bad_json = post_json(client, "/check-batches", "{not json")
     assert bad_json.status_code == 400
-    assert bad_json.json()["detail"] == "本文が正しいJSONではありません。"
+    assert bad_json.json()["detail"].startswith(
+        "本文が正しいJSONではありません。 JSONを読み取れません(1 行目"
+    )
     wrong_type = post_json(client, "/check-batches", json.dumps({"shops": "S00001", "x": 1}))
     assert wrong_type.status_code == 422
     messages = " ".join(m for e in wrong_type.json()["errors"] for m in e["messages"])
@@ -232,5 +243,66 @@ def test_an_euc_jp_file_is_refused_instead_of_registered_as_mojibake():
     data = "mall,name,short_name,url\r\nother,株式会社サバウェイ,サバ,https://t.jp/\r\n"
     with pytest.raises(ImportRefused) as refused:
         bulk.import_shops(data.encode("euc-jp"), "shops.csv")
-    assert "2行目" in refused.value.errors[0] and "外字" in refused.value.errors[0]
+    assert "EUC-JP" in refused.value.errors[0]
+    assert not Shop.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["テスト商店", "山田太郎", "あいうえお", "株式会社サバウェイ"])
+def test_euc_jp_files_are_refused_whatever_their_words(name):
+    data = f"mall,name,short_name,url\r\nother,{name},サバ,https://t.jp/\r\n".encode("euc-jp")
+    with pytest.raises(ImportRefused) as refused:
+        bulk.import_shops(data, "shops.csv", dry_run=True)
+    assert "EUC-JP" in refused.value.errors[0] or "外字" in refused.value.errors[0]
+
+
+@pytest.mark.parametrize("name", ["ｻﾊﾞｳｪｲ", "ﾃｽﾄ商店", "株式会社ｻﾊﾞｳｪｲ", "サバウェイ ｼｮｯﾌﾟ"])
+def test_shift_jis_files_with_half_width_katakana_still_import(name):
+    data = f"mall,name,short_name,url\r\nother,{name},サバ,https://t.jp/\r\n".encode("cp932")
+    report = bulk.import_shops(data, "shops.csv", dry_run=True)
+    assert report.encoding == "cp932" and len(report.shops) == 1
+
+
+def test_a_value_that_starts_with_an_apostrophe_round_trips(tmp_path):
+    from django.core.management import call_command
+
+    names = ["'=literal", "'-x", "''=y", "'quoted"]
+    for i, name in enumerate(names):
+        bulk.import_shops(json.dumps([other_shop(short_name=f"店{i}", name=name)]).encode())
+    out = tmp_path / "shops.csv"
+    call_command("export_shops", "--format", "csv", "-o", str(out))
+    Shop.objects.all().delete()
+    bulk.import_shops(out.read_bytes(), "shops.csv")
+    assert sorted(Shop.objects.values_list("name", flat=True)) == sorted(names)
+
+
+def test_a_secret_that_starts_with_an_apostrophe_is_stored_as_typed():
+    data = (
+        "mall,name,short_name,url,ftp.password\r\n"
+        "rakuten,株式会社サバ,サバ,https://www.rakuten.co.jp/sava/,'-pass'=word\r\n"
+    ).encode()
+    bulk.import_shops(data, "shops.csv")
+    assert Shop.objects.get().get_secrets()["ftp.password"] == "'-pass'=word"
+
+
+def test_overflowing_numbers_are_refused_like_infinity(manager):
+    response = post_json(api(manager), "/shops", '{"mall": "other", "name": 1e999}')
+    assert response.status_code == 400 and "1e999" in response.json()["detail"]
+    with pytest.raises(ImportRefused):
+        bulk.import_shops(b'[{"mall": "other", "name": -1e999}]', "s.json")
+
+
+def test_every_json_body_of_the_api_is_read_strictly(operator):
+    response = post_json(api(operator), "/check-batches", '{"shops": ["\\ud800"]}')
+    assert response.status_code == 400
+    assert "サロゲート" in response.json()["detail"]
+
+
+def test_the_command_refuses_a_file_over_the_limit_before_reading_it(tmp_path, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.SHOP_IMPORT_MAX_BYTES = 100
+    big = tmp_path / "shops.csv"
+    big.write_bytes(b"mall,name,short_name,url\r\n" + b"other,a,b,https://t.jp/\r\n" * 10)
+    with pytest.raises(CommandError, match="大きすぎます"):
+        call_command("import_shops", str(big))
     assert not Shop.objects.exists()

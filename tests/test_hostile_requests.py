@@ -274,3 +274,23 @@ def test_too_many_query_parameters_answer_400_and_at_most_one_mail(settings, mai
     assert len(mailoutbox) <= len(admins)
     if admins:
         assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in mailoutbox[0].subject
+
+
+def test_the_bulk_shop_page_still_checks_the_csrf_token(manager):
+    """Its CSRF check also runs inside the view, after the upload limit is in place."""
+    from shops.models import Shop
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager)
+    data = b"mall,name,short_name,url\r\nother,a,b,https://t.example.jp/\r\n"
+    url = reverse("shop_import")
+    assert client.post(url, {"file": SimpleUploadedFile("s.csv", data)}).status_code == 403
+    client.get(url)  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    checked = client.post(
+        url, {"file": SimpleUploadedFile("s.csv", data), "csrfmiddlewaretoken": token}
+    )
+    assert checked.status_code == 200
+    assert client.post(url, {"action": "import"}).status_code == 403
+    done = client.post(url, {"action": "import", "csrfmiddlewaretoken": token})
+    assert done.status_code == 200 and Shop.objects.count() == 1

@@ -33,6 +33,12 @@ class Command(BaseCommand):
             actor = get_user_model().objects.filter(username=user).first()
             if actor is None:
                 raise CommandError(f"No user named {user!r}.")
+        if path.stat().st_size > settings.SHOP_IMPORT_MAX_BYTES:
+            raise CommandError(
+                f"{file}: ファイルが大きすぎます。上限は "
+                f"{settings.SHOP_IMPORT_MAX_BYTES:,} バイトです(SHOP_IMPORT_MAX_BYTES)。"
+                "何も登録していません。"
+            )
         try:
             report = bulk.import_shops(path.read_bytes(), path.name, user=actor, dry_run=dry_run)
         except ImportRefused as refused:
