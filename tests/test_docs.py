@@ -32,19 +32,24 @@ def test_readme_is_small():
     assert size < 15_000, f"README.md is {size} bytes: move details to docs/ (limit 15,000)"
 
 
-def test_every_relative_link_points_at_a_file():
-    broken = []
+def relative_links():
+    """(file, target) of every link to a place in the repository; code holds examples only."""
     for path in markdown_files():
         text = path.read_text(encoding="utf-8")
-        # Code blocks and inline code hold examples, not links.
         text = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
         text = re.sub(r"`[^`\n]*`", "", text)
         for target in LINK.findall(text):
-            if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or target.startswith("#"):
-                continue
-            file_part = target.split("#", 1)[0]
-            if not (path.parent / file_part).resolve().exists():
-                broken.append(f"{path.relative_to(ROOT)}: {target}")
+            if not re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):
+                yield path, target
+
+
+def test_every_relative_link_points_at_a_file():
+    broken = [
+        f"{path.relative_to(ROOT)}: {target}"
+        for path, target in relative_links()
+        if not target.startswith("#")
+        and not (path.parent / target.split("#", 1)[0]).resolve().exists()
+    ]
     assert not broken, "Links to missing files:\n" + "\n".join(broken)
 
 
@@ -63,17 +68,13 @@ def slugs(path: Path) -> set[str]:
 
 def test_every_anchor_points_at_a_heading():
     broken = []
-    for path in markdown_files():
-        text = path.read_text(encoding="utf-8")
-        text = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
-        text = re.sub(r"`[^`\n]*`", "", text)
-        for target in LINK.findall(text):
-            if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE) or "#" not in target:
-                continue
-            file_part, anchor = target.split("#", 1)
-            linked = (path.parent / file_part).resolve() if file_part else path
-            if linked.suffix == ".md" and linked.exists() and anchor not in slugs(linked):
-                broken.append(f"{path.relative_to(ROOT)}: {target}")
+    for path, target in relative_links():
+        if "#" not in target:
+            continue
+        file_part, anchor = target.split("#", 1)
+        linked = (path.parent / file_part).resolve() if file_part else path
+        if linked.suffix == ".md" and linked.exists() and anchor not in slugs(linked):
+            broken.append(f"{path.relative_to(ROOT)}: {target}")
     assert not broken, "Links to missing headings:\n" + "\n".join(broken)
 
 
