@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -166,8 +167,9 @@ class ProductListView(ForgivingPaginationMixin, PermissionRequiredMixin, ListVie
         return qs
 
     def get_context_data(self, **kwargs):
+        q = query_value(self.request, "q")
         return super().get_context_data(
-            q=query_value(self.request, "q"), form=UploadForm(), **kwargs
+            q=q, form=UploadForm(), querystring=urlencode({"q": q}) if q else "", **kwargs
         )
 
 

@@ -112,3 +112,17 @@ def test_the_list_pages_take_any_query_string(client, demo, query):
     client.force_login(demo["users"]["viewer"])
     for url in (reverse("shops:list"), reverse("shops:expiries"), reverse("orders:products")):
         assert client.get(url, query).status_code == 200, url
+
+
+def test_the_product_list_pages_with_its_search_kept(client, demo):
+    """One pagination partial serves the lists: the next page keeps the list's own filter."""
+    import re
+
+    from orders.models import Product
+
+    Product.objects.bulk_create([Product(code=f"PAGE-{i:03d}", name="頁") for i in range(60)])
+    client.force_login(demo["users"]["admin"])
+    html = client.get(reverse("orders:products"), {"q": "PAGE-"}).content.decode()
+    assert re.search(r'href="\?q=PAGE-&amp;page=2"', html) and "1 / 2 ページ" in html
+    html = client.get(reverse("orders:products"), {"q": "PAGE-", "page": "2"}).content.decode()
+    assert 'href="?q=PAGE-&amp;page=1"' in html and "PAGE-059" in html
