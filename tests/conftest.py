@@ -153,3 +153,13 @@ def page(new_page):
 
 # A mall's local provider, used by the expiry and sign-in tests too.
 from tests.connectors.test_yahoo_shopping import yahoo_provider  # noqa: E402, F401
+
+
+@pytest.fixture
+def no_remembered_secrets():
+    """Each test masks only what it remembers itself (the suite runs in one thread)."""
+    from tempostar.security import forget_secrets
+
+    forget_secrets()
+    yield
+    forget_secrets()

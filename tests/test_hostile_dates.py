@@ -15,19 +15,10 @@ from django.utils import timezone
 from connectors.base import registry
 from shops import store
 from shops.models import CredentialExpiry, Shop, ShopChange, ShopCode
-from tempostar.security import forget_secrets
 from tests.helpers import make_shop
 from tests.mall_data import MALLS, post_data
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_remembered_secrets():
-    """Each test masks only what it remembers itself (the suite runs in one thread)."""
-    forget_secrets()
-    yield
-    forget_secrets()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_remembered_secrets")]
 
 
 NOW = timezone.make_aware(timezone.datetime(2026, 11, 26, 10, 0))

@@ -18,18 +18,9 @@ from orders.models import Product
 from shops import store
 from shops.forms import ShopForm
 from shops.models import CredentialExpiry, Shop, ShopChange, ShopCode
-from tempostar.security import forget_secrets
 from tests.mall_data import MALLS, post_data
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_remembered_secrets():
-    """Each test masks only what it remembers itself (the suite runs in one thread)."""
-    forget_secrets()
-    yield
-    forget_secrets()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_remembered_secrets")]
 
 
 CREATE = reverse("shops:create", args=["rakuten"])

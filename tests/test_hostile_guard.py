@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.transports import guard
-from tempostar.security import forget_secrets
 from tests.helpers import make_shop, run
+
+pytestmark = pytest.mark.usefixtures("no_remembered_secrets")
 
 # Addresses the testers found let through, and the rest of the special-purpose registries.
 NOT_GLOBAL = [
@@ -56,14 +57,6 @@ NOT_GLOBAL = [
     "192.168.0.1",
     "169.254.169.254",
 ]
-
-
-@pytest.fixture(autouse=True)
-def no_remembered_secrets():
-    """Each test masks only what it remembers itself (the suite runs in one thread)."""
-    forget_secrets()
-    yield
-    forget_secrets()
 
 
 @pytest.mark.parametrize("address", NOT_GLOBAL)

@@ -19,19 +19,10 @@ from orders.models import ImportJob, Order
 from shops import tasks
 from shops.models import ConnectionCheck, CredentialExpiry, Shop, ShopChange
 from tempostar.roles import OPERATOR, VIEWER
-from tempostar.security import forget_secrets
 from tests.conftest import with_role
 from tests.mall_data import MALLS, post_data
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_remembered_secrets():
-    """Each test masks only what it remembers itself (the suite runs in one thread)."""
-    forget_secrets()
-    yield
-    forget_secrets()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_remembered_secrets")]
 
 
 BOUNDARY = "hostileBoundary"

@@ -23,20 +23,13 @@ from connectors.malls.yahoo_shopping import YAHOO
 from shops.checks import refresh_due_tokens
 from shops.models import ConnectionCheck, Shop
 from tempostar import security
-from tempostar.security import MASK, RedactingFormatter, forget_secrets, redact, remember_secrets
+from tempostar.security import MASK, RedactingFormatter, redact, remember_secrets
 from tests.helpers import configure_provider, make_shop, run
 from tests.servers import HttpServer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_remembered_secrets")]
 JST = ZoneInfo("Asia/Tokyo")
 CLIENT_ID, CLIENT_SECRET = "console-client", "console-client-secret-0042"
-
-
-@pytest.fixture(autouse=True)
-def no_remembered_secrets():
-    forget_secrets()
-    yield
-    forget_secrets()
 
 
 # ---- every encoded form ----------------------------------------------------------------------
