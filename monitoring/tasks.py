@@ -56,7 +56,7 @@ def run_lane(ids: list[int], tries: int = 0) -> int:
         connection.close()  # a broken connection is not reused
         if tries < LANE_TRIES:
             run_lane.apply_async(
-                (interrupted.left,), {"tries": tries + 1}, countdown=min(30 * 2**tries, 600)
+                (interrupted.left,), {"tries": tries + 1}, countdown=min(30 * 2**tries, 300)
             )
         return len(ids) - len(interrupted.left)
     if left:

@@ -242,8 +242,8 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2  # seconds; a web request learns fast that it is down
 # Redis hands an unacknowledged message to another worker after the visibility timeout. It
-# must outlast the longest task (an import: 2,000 s hard limit) plus the longest countdown
-# a task waits for (300 s), or a running import would be delivered twice.
+# must outlast the longest task (a watch lane: 3,120 s hard limit) plus the longest countdown
+# a task waits for (300 s), or a running task would be delivered twice.
 BROKER_VISIBILITY_TIMEOUT = env.int("BROKER_VISIBILITY_TIMEOUT", default=3600)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
