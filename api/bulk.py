@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from connectors.base import registry
-from orders.importer import ImportRefused, decode, records
+from orders.importer import ImportRefused, decode, records, show
 from shops import store
 
 from . import jsonbody, shapes
@@ -166,12 +166,19 @@ def _read_csv(text: str) -> list[tuple[int, dict]]:
     _line, header = found[0]
     header = [h.strip() for h in header]
     known = _known_columns()
+    if len(header) > len(known):
+        raise ImportRefused(
+            [
+                _("Line 1: %(n)d columns; a shop file has at most %(max)d.")
+                % {"n": len(header), "max": len(known)}
+            ]
+        )
     errors = [
         _(
             "Line 1: the column %(column)s is unknown. Columns are mall, the common fields "
             "(name, short_name, url, ...) and <section>.<field>."
         )
-        % {"column": h or '""'}
+        % {"column": show(h) if h else '""'}
         for h in header
         if h not in known
     ]
@@ -180,7 +187,7 @@ def _read_csv(text: str) -> list[tuple[int, dict]]:
     if len(set(header)) != len(header):
         errors.append(_("Line 1: a column appears twice."))
     if errors:
-        raise ImportRefused(errors)
+        raise ImportRefused(errors[:MAX_ERRORS], len(errors))
     secret_columns = {
         section.field_id(spec)
         for connector in registry.all()

@@ -4,6 +4,7 @@ worker runs execute_check. What a check learnt is saved through shops.store."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ from .oauth import callback_url
 # Sent inside record()'s transaction once a check's result is saved (check=, section=,
 # result=): the monitoring app follows each section's state from it.
 check_recorded = Signal()
+
+log = logging.getLogger(__name__)
 
 
 def testable_sections(shop: Shop) -> list:
@@ -326,37 +329,48 @@ def refresh_due_tokens(now=None) -> dict:
     for shop in Shop.objects.exclude(secrets="").iterator():
         if shop.mall not in registry:
             continue
-        due = []
-        for section in shop.connector.sections:
-            expires = (shop.settings or {}).get(f"{section.key}.access_expires_at")
-            if section.provider is None or not expires:
-                continue
-            try:
-                if datetime.fromisoformat(str(expires)) <= soon:
-                    due.append(section)
-            except ValueError:
-                due.append(section)  # an unreadable date: refresh to get a good one
-        if not due:
+        try:
+            _refresh_shop(shop, soon, report)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:  # one shop (deleted meanwhile, a bad date, a database error) fails alone
+            log.exception("token refresh of shop %s failed", shop.pk)
+            report["failed"] += 1
+    return report
+
+
+def _refresh_shop(shop: Shop, soon, report: dict) -> None:
+    """Refresh the grants of one shop that lapse before `soon`; counts into `report`."""
+    due = []
+    for section in shop.connector.sections:
+        expires = (shop.settings or {}).get(f"{section.key}.access_expires_at")
+        if section.provider is None or not expires:
             continue
         try:
-            secrets = shop.get_secrets()
-        except DecryptionError:
-            report["unreadable"] += 1
-            continue
-        for section in due:
-            result = run_refresh(
-                section,
-                shop.settings,
-                secrets,
-                shop_code=shop.code,
-                timeout=settings.CONNECTION_CHECK_TIMEOUT,
-                callback_url=callback_url(),
-            )
-            # A refreshed token is kept even when the call made after the refresh failed: some
-            # providers retire the old refresh token at once.
-            store.save_learnt(shop.pk, section, result.store, result.store_secrets)
-            if result.status == CheckResult.ok().status:
-                report["refreshed"] += 1
-            else:
-                report["failed"] += 1
-    return report
+            if datetime.fromisoformat(str(expires)) <= soon:
+                due.append(section)
+        except (ValueError, TypeError):  # unreadable or without a time zone
+            due.append(section)  # refresh to get a good one
+    if not due:
+        return
+    try:
+        secrets = shop.get_secrets()
+    except DecryptionError:
+        report["unreadable"] += 1
+        return
+    for section in due:
+        result = run_refresh(
+            section,
+            shop.settings,
+            secrets,
+            shop_code=shop.code,
+            timeout=settings.CONNECTION_CHECK_TIMEOUT,
+            callback_url=callback_url(),
+        )
+        # A refreshed token is kept even when the call made after the refresh failed: some
+        # providers retire the old refresh token at once.
+        store.save_learnt(shop.pk, section, result.store, result.store_secrets)
+        if result.status == CheckResult.ok().status:
+            report["refreshed"] += 1
+        else:
+            report["failed"] += 1

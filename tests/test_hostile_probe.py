@@ -306,3 +306,10 @@ def test_the_command_refuses_a_file_over_the_limit_before_reading_it(tmp_path, s
     with pytest.raises(CommandError, match="大きすぎます"):
         call_command("import_shops", str(big))
     assert not Shop.objects.exists()
+
+
+def test_a_header_of_a_million_columns_is_refused_in_one_message():
+    data = ("mall" + ",x" * 1_000_000 + "\r\n").encode()
+    with pytest.raises(ImportRefused) as refused:
+        bulk.import_shops(data, "shops.csv")
+    assert len(refused.value.errors) == 1 and "列" in refused.value.errors[0]

@@ -231,6 +231,37 @@ def test_the_refresh_batch_goes_on_past_unreadable_and_failing_shops(settings):
     assert not ConnectionCheck.objects.exists()  # the batch leaves no check behind
 
 
+@pytest.mark.django_db(transaction=True)  # as the task runs: no test transaction around it
+def test_the_refresh_batch_goes_on_past_a_naive_date_and_a_shop_that_cannot_be_saved(
+    settings, monkeypatch
+):
+    """A stored expiry without a time zone raised TypeError, and a shop deleted during the
+    run raised DoesNotExist in the write: either stopped every later shop's refresh."""
+    from shops import store
+
+    with HttpServer(refreshing_provider()) as provider:
+        configure_provider(settings, YAHOO, provider.url)
+        naive = due_shop("naive", "good-refresh-1")
+        naive.settings = {**naive.settings, "yahoo_api.access_expires_at": "2026-11-26T09:55"}
+        naive.save()
+        vanishing = due_shop("vanishing", "good-refresh-2")
+        last_good = due_shop("last", "good-refresh-3")
+        real_save = store.save_learnt
+
+        def save_learnt(shop_id, *args, **kwargs):
+            if shop_id == vanishing.pk:
+                Shop.objects.filter(pk=shop_id).delete()  # deleted while the run was on
+            return real_save(shop_id, *args, **kwargs)
+
+        monkeypatch.setattr(store, "save_learnt", save_learnt)
+        with time_machine.travel(datetime(2026, 11, 26, 9, 50, tzinfo=JST), tick=False):
+            report = refresh_due_tokens()
+    assert report == {"refreshed": 2, "failed": 1, "unreadable": 0}
+    for shop, token in ((naive, "new-good-refresh-1"), (last_good, "new-good-refresh-3")):
+        shop.refresh_from_db()
+        assert shop.get_secrets()["yahoo_api.access_token"] == token
+
+
 def test_the_module_keeps_its_own_list_of_encodings():
     forms = security.encoded_forms("a/b c+d")
     assert {"a%2Fb%20c%2Bd", "a/b%20c%2Bd", "a%2Fb+c%2Bd", "a\\/b c+d"} <= forms
