@@ -155,7 +155,9 @@ class ShopImportView(UploadLimitMixin, PermissionRequiredMixin, View):
             report = bulk.import_shops(data, upload.name, dry_run=True)
         except ImportRefused as refused:
             return self.refused(request, refused.errors, refused.total)
-        folder = settings.VAR_DIR / "imports"
+        # Their own folder: the recovery job deletes unclaimed order uploads in imports/ after
+        # ten minutes, and a checked file waits up to an hour for 「この内容で登録する」.
+        folder = settings.VAR_DIR / "shop-imports"
         folder.mkdir(parents=True, exist_ok=True)
         _forget_stale(folder)
         path = folder / f"shops-{uuid.uuid4().hex}.fernet"

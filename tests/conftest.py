@@ -163,3 +163,12 @@ def no_remembered_secrets():
     forget_secrets()
     yield
     forget_secrets()
+
+
+@pytest.fixture
+def private_var_dir(settings, tmp_path):
+    """A VAR_DIR of this test's own: tests that count the files under VAR_DIR/imports see only
+    theirs, whatever ran before."""
+    settings.VAR_DIR = tmp_path
+    (tmp_path / "imports").mkdir()
+    return tmp_path

@@ -15,7 +15,7 @@ from api.models import ApiToken
 from orders.importer import ImportRefused, records
 from shops.models import Shop, ShopChange
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_var_dir")]
 
 # EC on secp112r1 and an unknown algorithm: PEM that cryptography cannot load at all.
 PEM_EC_SECP112R1 = (

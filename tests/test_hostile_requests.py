@@ -22,7 +22,10 @@ from tempostar.roles import OPERATOR, VIEWER
 from tests.conftest import with_role
 from tests.mall_data import MALLS, post_data
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_remembered_secrets")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("no_remembered_secrets", "private_var_dir"),
+]
 
 
 BOUNDARY = "hostileBoundary"

@@ -216,7 +216,7 @@ def test_progress_is_seen_from_another_connection_during_the_insert(
     assert not jobs.progress_file(job.pk).exists()
 
 
-def test_progress_reports_are_cleaned_up(shop):
+def test_progress_reports_are_cleaned_up(shop, private_var_dir):
     job = make_job(shop, to_csv([row("P1")]))
     ImportJob.objects.filter(pk=job.pk).update(status="running")
     job.refresh_from_db()

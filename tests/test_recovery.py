@@ -294,7 +294,7 @@ def test_an_import_that_crashes_fails_with_a_reason_and_its_file_is_deleted(monk
     assert not os.path.exists(job.path)
 
 
-def test_recovery_of_import_jobs_and_orphaned_uploads(purge_queue):
+def test_recovery_of_import_jobs_and_orphaned_uploads(purge_queue, private_var_dir):
     from orders import jobs, tasks
 
     now = timezone.now()

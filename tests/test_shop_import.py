@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,7 +17,7 @@ from api import bulk
 from orders.importer import ImportRefused
 from shops.models import Shop, ShopChange, ShopCode
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_var_dir")]
 
 FTP_SECRET = "imported-ftp-password-0042"
 
@@ -248,7 +249,7 @@ def test_the_checked_file_waits_encrypted_and_stale_ones_go(manager, settings):
     client.force_login(manager)
     data = as_json([rakuten(1)])
     client.post(reverse("shop_import"), {"file": SimpleUploadedFile("shops.json", data)})
-    stored = list((settings.VAR_DIR / "imports").glob("shops-*"))
+    stored = list((settings.VAR_DIR / "shop-imports").glob("shops-*"))
     assert len(stored) == 1
     assert FTP_SECRET.encode() not in stored[0].read_bytes()
     old = time.time() - 7200
@@ -310,3 +311,30 @@ def test_a_downloaded_csv_filled_in_excel_style_registers(manager, operator, mal
     other_client = Client()
     other_client.force_login(operator)
     assert other_client.get(reverse("shop_import_template", args=[mall])).status_code == 403
+
+
+def test_a_checked_file_survives_the_recovery_of_orphaned_uploads(manager):
+    """The recovery job deletes unclaimed uploads in imports/ after ten minutes; a checked
+    bulk file waits up to an hour for 「この内容で登録する」."""
+    import os
+    import time
+
+    from orders import tasks as order_tasks
+
+    client = Client()
+    client.force_login(manager)
+    url = reverse("shop_import")
+    client.post(url, {"file": SimpleUploadedFile("s.json", as_json([other(1)]))})
+    (pending,) = Path(settings_var_dir()).glob("shop-imports/shops-*.fernet")
+    half_an_hour_ago = time.time() - 1800
+    os.utime(pending, (half_an_hour_ago, half_an_hour_ago))
+    order_tasks.recover_jobs()
+    assert pending.exists()
+    assert client.post(url, {"action": "import"}).status_code == 200
+    assert Shop.objects.count() == 1 and not pending.exists()
+
+
+def settings_var_dir():
+    from django.conf import settings
+
+    return settings.VAR_DIR
