@@ -24,7 +24,7 @@ from datetime import timedelta
 import apprise
 import requests
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import BadHeaderError, EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -37,6 +37,7 @@ from connectors.transports.guard import GuardRefused, checked_address
 from shops.models import Shop
 from tempostar.crypto import DecryptionError
 from tempostar.security import redact, remember_secrets
+from tempostar.text import header_text
 
 from .models import Alert, Delivery, Destination, url_hint  # noqa: F401 - url_hint re-exported
 
@@ -234,7 +235,7 @@ def alert_text(alert: Alert) -> tuple[str, str]:
             "url": shop_link(shop, alert.section),
             "status_url": settings.SITE_URL.rstrip("/") + reverse("monitoring:status"),
         }
-        subject = render_to_string("monitoring/alert_subject.txt", context).strip()
+        subject = header_text(render_to_string("monitoring/alert_subject.txt", context))
         body = render_to_string("monitoring/alert_body.txt", context).strip()
     return subject, body
 
@@ -279,7 +280,7 @@ def send_mail(shop: Shop, subject: str, body: str, headers=None) -> Outcome:
     message = EmailMessage(subject=subject, body=body, to=to, bcc=bcc, headers=headers or {})
     try:
         message.send()
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, BadHeaderError) as exc:
         return Outcome(False, type(exc).__name__)
     return Outcome(True)
 

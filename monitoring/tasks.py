@@ -75,7 +75,12 @@ def deliver_due_alerts() -> int:
     queued, or was abandoned by a worker that died."""
     ids = notify.due_alert_ids()
     for alert_id in ids:
-        notify.deliver(alert_id)
+        try:
+            notify.deliver(alert_id)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:  # one alert that cannot be built or sent never stops the others
+            logger.exception("delivery of alert %s failed", alert_id)
     return len(ids)
 
 

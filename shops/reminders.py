@@ -29,7 +29,6 @@ import logging
 import re
 import smtplib
 import time
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -49,6 +48,7 @@ from django.utils import timezone, translation
 
 from connectors.base import registry
 from monitoring.notify import notify_chat
+from tempostar.text import header_text
 
 from .expiry import days_left, readable
 from .models import CredentialExpiry, ReminderClaim, Shop
@@ -473,17 +473,6 @@ def _durable(write) -> None:
 
 
 # ---- the message ---------------------------------------------------------------------------
-
-_CONTROL = re.compile(r"\s+")
-
-
-def header_text(value: str) -> str:
-    """One line of text for an e-mail header: control, format and separator characters (CR,
-    LF, TAB, NUL, zero-width, line and paragraph separators, ...) become spaces."""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in value
-    )
-    return _CONTROL.sub(" ", cleaned).strip()
 
 
 def valid_addresses(values) -> list[str]:

@@ -709,3 +709,44 @@ def test_a_quiet_result_is_written_in_bulk_and_a_state_moved_meanwhile_still_ale
     assert SectionState.objects.get(shop=shaken).state == SectionState.OK
     alert = Alert.objects.get()
     assert (alert.shop, alert.kind) == (shaken, Alert.RECOVERED)
+
+
+@pytest.mark.django_db
+def test_a_shop_name_with_markup_and_a_line_break_gives_one_plain_alert_subject(
+    mall, smtp, eager, django_capture_on_commit_callbacks
+):
+    """The alert subject was HTML-escaped (A&amp;B) and took the name's line break as it was;
+    a subject that cannot be built or sent now fails only its own alert."""
+    from monitoring import notify
+
+    qoo10_shop(short_name="A&B '店'\r\nBcc: x@example.jp")
+    other = qoo10_shop(short_name="普通の店")
+    mall.password = "changed"
+    real_deliver = notify.deliver
+    broken = []
+
+    def deliver(alert_id, now=None):
+        if Alert.objects.get(pk=alert_id).shop_id == other.pk and not broken:
+            broken.append(alert_id)
+            raise RuntimeError("this alert cannot be built")
+        return real_deliver(alert_id, now)
+
+    with at(2):
+        nightly(django_capture_on_commit_callbacks)
+    subjects = [mail_text(m)[0] for m in smtp.messages]
+    assert any("A&B '店' Bcc: x@example.jp" in s for s in subjects)
+    assert not any("&amp;" in s or "&#x27;" in s for s in subjects)
+    # One alert that raises does not stop the sweep of the others.
+    Delivery.objects.update(
+        status=Delivery.FAILED, next_attempt_at=datetime(2026, 11, 1, tzinfo=JST)
+    )
+    import monitoring.tasks as monitoring_tasks
+
+    before = len(smtp.messages)
+    with at(3):
+        monitoring_tasks.notify.deliver = deliver
+        try:
+            assert deliver_due_alerts() == 2
+        finally:
+            monitoring_tasks.notify.deliver = real_deliver
+    assert len(smtp.messages) == before + 1 and broken
