@@ -464,7 +464,17 @@ def import_orders(request, code: str, file: File[UploadedFile]):
     shop = get_object_or_404(Shop, code=code)
     if not shop.connector.imports_order_csv:
         raise HttpError(404, _("This shop does not import order CSV files."))
-    job = order_jobs.create_job(ImportJob.ORDERS, file, shop=shop, user=request.auth.user)
+    try:
+        job = order_jobs.create_job(ImportJob.ORDERS, file, shop=shop, user=request.auth.user)
+    except order_jobs.UploadTooLarge:
+        raise HttpError(
+            413,
+            _(
+                "The file is too large: the limit is %(limit)s bytes. Nothing was imported; "
+                "split the file and import the parts."
+            )
+            % {"limit": f"{settings.IMPORT_MAX_BYTES:,}"},
+        ) from None
     order_tasks.start(job)
     job.refresh_from_db()
     return Status(202, _job_out(job))

@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tempostar.middleware.JapaneseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the body: the API's uploads are limited while they stream.
+    "tempostar.uploads.ApiUploadLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -73,3 +73,41 @@ class UploadLimitMixin:
             % {"limit": f"{self.max_bytes():,}"},
         )
         return redirect(self.after_refusal(kwargs))
+
+
+class ApiUploadLimitMiddleware:
+    """The REST API's uploads (an order CSV) are refused before their body is stored, as the
+    pages' are: by Content-Length, then by SizeLimitHandler while the body streams. The answer
+    is 413 with a JSON message in the API's language."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not (
+            request.path_info.startswith("/api/")
+            and request.method == "POST"
+            and request.content_type == "multipart/form-data"
+        ):
+            return self.get_response(request)
+        limit = settings.IMPORT_MAX_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit + MULTIPART_OVERHEAD:
+            return self.too_large(limit)
+        handler = SizeLimitHandler(request, limit)
+        request.upload_handlers.insert(0, handler)
+        response = self.get_response(request)
+        return self.too_large(limit) if handler.exceeded else response
+
+    @staticmethod
+    def too_large(limit):
+        from django.http import JsonResponse
+
+        message = _(
+            "The file is too large: the limit is %(limit)s bytes. Nothing was imported; "
+            "split the file and import the parts."
+        ) % {"limit": f"{limit:,}"}
+        return JsonResponse({"detail": message}, status=413)

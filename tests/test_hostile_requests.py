@@ -122,6 +122,28 @@ def test_create_job_refuses_an_upload_over_the_limit_before_writing(other_shop, 
     assert stored_uploads(settings) == [] and not ImportJob.objects.exists()
 
 
+@pytest.mark.parametrize("size", [200_000, 30_000])  # declared too large / grows too large
+def test_the_api_refuses_an_upload_over_the_limit_before_storing_it(
+    operator, other_shop, settings, size
+):
+    """The API's order import stored the whole body, then answered 500 (UploadTooLarge)."""
+    from django.core.cache import cache
+
+    from api import tokens
+
+    cache.clear()
+    settings.IMPORT_MAX_BYTES = 10_000
+    _token, raw = tokens.issue(operator, "upload")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    url = f"/api/v1/shops/{other_shop.code}/order-imports"
+    response, payload, length = post_file(client, url, size)
+    assert response.status_code == 413
+    assert "ファイルが大きすぎます" in response.json()["detail"]
+    if size == 200_000:
+        assert payload.bytes_read == 0 < length
+    assert not ImportJob.objects.exists() and stored_uploads(settings) == []
+
+
 # ---- the template zip ------------------------------------------------------------------------
 
 
