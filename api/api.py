@@ -29,7 +29,7 @@ from orders import jobs as order_jobs
 from orders import tasks as order_tasks
 from orders.models import ImportJob
 from shops import checks, store, tasks
-from shops.expiry import days_left, describe, parse_within
+from shops.expiry import days_left, describe, last_day, parse_within, readable
 from shops.models import CheckBatch, ConnectionCheck, CredentialExpiry, Shop
 
 from . import jsonbody, shapes
@@ -402,7 +402,11 @@ def list_expiries(
     per_page: int = 100,
 ):
     require(request, "shops.view_shop")
-    qs = CredentialExpiry.objects.select_related("shop").order_by("expires_at", "pk")
+    qs = (
+        readable(CredentialExpiry.objects.select_related("shop"))
+        .defer("shop__secrets", "shop__settings", "shop__secret_hints")
+        .order_by("expires_at", "pk")
+    )
     within = parse_within(within)
     if within != "all":
         qs = qs.filter(expires_at__lte=timezone.now() + timedelta(days=int(within)))
@@ -420,9 +424,7 @@ def list_expiries(
                 "credential": row.credential,
                 "label": info["label"],
                 "expires_at": row.expires_at,
-                "expires_on": timezone.localdate(
-                    row.expires_at - timedelta(microseconds=1)
-                ).isoformat(),
+                "expires_on": last_day(row.expires_at).isoformat(),
                 "days_left": days_left(row.expires_at, today),
                 "source": row.source,
             }

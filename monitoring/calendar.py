@@ -16,13 +16,8 @@ from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
 from connectors.base import registry
-from shops.expiry import readable
+from shops.expiry import last_day, readable
 from shops.models import CredentialExpiry
-
-
-def last_day(expires_at):
-    """The local date of the last day the credential works."""
-    return timezone.localdate(expires_at - timedelta(microseconds=1))
 
 
 def build(now=None) -> bytes:

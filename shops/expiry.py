@@ -78,18 +78,37 @@ def sync_expiries(shop: Shop, *, new: bool = False) -> None:
                 row.save(update_fields=["expires_at", "issued_at", "source", "updated_at"])
 
 
+def last_day(expires_at):
+    """The local date of the last day the credential works (it ends at expires_at)."""
+    return timezone.localdate(expires_at - timedelta(microseconds=1))
+
+
 def days_left(expires_at, today=None) -> int:
     """Whole days from today (local) to the expiry's local date; negative once expired."""
     today = today or timezone.localdate()
-    return (timezone.localdate(expires_at - timedelta(microseconds=1)) - today).days
+    return (last_day(expires_at) - today).days
 
 
 def describe(row: CredentialExpiry) -> dict:
-    """Labels for a row, from its connector declaration."""
-    shop = row.shop
-    section = shop.connector.section(row.section)
-    expiry = next(e for e in section.expiries if e.credential == row.credential)
-    return {"section": section, "expiry": expiry, "label": f"{section.title} / {expiry.label}"}
+    """Labels for a row, from its connector declaration. A row the connector no longer
+    declares (a section or credential removed by an upgrade, dropped on the shop's next
+    write) is labelled by its keys instead of stopping the page."""
+    try:
+        section = row.shop.connector.section(row.section)
+        expiry = next(e for e in section.expiries if e.credential == row.credential)
+    except (LookupError, StopIteration):
+        return {
+            "section": None,
+            "section_key": row.section,
+            "expiry": None,
+            "label": f"{row.section} / {row.credential}",
+        }
+    return {
+        "section": section,
+        "section_key": section.key,
+        "expiry": expiry,
+        "label": f"{section.title} / {expiry.label}",
+    }
 
 
 DEFAULT_WITHIN, MAX_WITHIN = 30, 36500  # days; more than a century is "all"

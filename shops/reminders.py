@@ -50,7 +50,7 @@ from connectors.base import registry
 from monitoring.notify import notify_chat
 from tempostar.text import header_text
 
-from .expiry import days_left, readable
+from .expiry import days_left, last_day, readable
 from .models import CredentialExpiry, ReminderClaim, Shop
 
 logger = logging.getLogger(__name__)
@@ -527,7 +527,7 @@ def build_message(shop: Shop, claim: ReminderClaim, now) -> EmailMessage:
             "shop": shop,
             "mall": shop.connector.label,
             "credential": f"{section.title} / {expiry.label}",
-            "expires_on": timezone.localdate(claim.expires_at - timedelta(microseconds=1)),
+            "expires_on": last_day(claim.expires_at),
             "expires_at": timezone.localtime(claim.expires_at),
             "days": days,
             "expired": days < 0 or claim.expires_at <= now,

@@ -29,7 +29,7 @@ from monitoring.models import SectionState
 from tempostar.paging import ForgivingPaginationMixin
 
 from . import checks, oauth, reminders, store, tasks
-from .expiry import days_left, describe, parse_within, readable
+from .expiry import days_left, describe, last_day, parse_within, readable
 from .forms import KeptSecrets, ShopForm, section_features
 from .history import describe_changes
 from .models import CheckBatch, ConnectionCheck, CredentialExpiry, Shop
@@ -275,7 +275,7 @@ def section_details(shop: Shop) -> dict[str, SimpleNamespace]:
         except (LookupError, StopIteration):
             continue
         row.days_left = days_left(row.expires_at, today)
-        row.expires_on = timezone.localdate(row.expires_at - timedelta(microseconds=1))
+        row.expires_on = last_day(row.expires_at)
         expiries.setdefault(row.section, []).append(row)
     details = {}
     for section in connector.sections:
@@ -585,9 +585,9 @@ class ExpiryDashboardView(ForgivingPaginationMixin, PermissionRequiredMixin, Lis
         for row in ctx["rows"]:
             info = describe(row)
             row.label = info["label"]
-            row.section_key = info["section"].key
+            row.section_key = info["section_key"]
             row.days_left = days_left(row.expires_at, today)
-            row.expires_on = timezone.localdate(row.expires_at - timedelta(microseconds=1))
+            row.expires_on = last_day(row.expires_at)
         reminders.annotate_rows(ctx["rows"])
         ctx["within"] = self.within()
         return ctx

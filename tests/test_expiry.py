@@ -781,3 +781,30 @@ def test_a_reminder_without_recipient_is_shown_on_the_expiry_page(
     expect(missing.locator(".reminder .badge")).to_be_visible()
     sent = page.locator("#expiries tr", has_text=shops["宛先あり店"].code)
     expect(sent.locator(".reminder")).to_contain_text("送信済み")
+
+
+@pytest.mark.django_db
+def test_a_row_the_connector_no_longer_declares_is_listed_by_its_keys(client, admin_user):
+    """A section or credential removed by an upgrade left rows that stopped the 有効期限 page,
+    the API's list and the reminders' labels until the shop was saved again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api import tokens
+
+    shop = Shop.objects.create(mall="other", name="n", short_name="電話", url="https://t.jp/")
+    CredentialExpiry.objects.create(
+        shop=shop,
+        section="retired_api",
+        credential="old_key",
+        expires_at=timezone.now() + timedelta(days=5),
+        source="issued",
+    )
+    client.force_login(admin_user)
+    page = client.get("/shops/expiries/?within=all")
+    assert page.status_code == 200 and "retired_api / old_key" in page.content.decode()
+    _t, raw = tokens.issue(admin_user, "x")
+    response = client.get("/api/v1/expiries?within=all", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["label"] == "retired_api / old_key"

@@ -151,6 +151,23 @@ def test_a_user_turns_it_on_and_then_needs_the_code(operator):
     )
     assert response["Location"] == reverse("twofactor:recovery_codes")
     assert devices.has_second_factor(operator)
+    # The codes wait for their page encrypted in the session, then are shown once.
+    from django.contrib.sessions.models import Session
+
+    stored = str(Session.objects.get(session_key=client.session.session_key).get_decoded())
+    shown = client.get(reverse("twofactor:recovery_codes")).content.decode()
+    listed = re.search(r'id="recovery-codes">(.*?)</ul>', shown, re.S).group(1)
+    codes = re.findall(r"<li>([^<]+)</li>", listed)
+    assert len(codes) >= 5 and not any(code in stored for code in codes)
+    assert client.get(reverse("twofactor:recovery_codes")).status_code == 302  # once
+    # A passkey id that is not a number removes nothing and is no error.
+    for odd, code in zip(("abc", "²", "1 OR 1=1"), codes, strict=False):
+        removed = client.post(
+            reverse("twofactor:settings"),
+            {"action": "remove_passkey", "code": code, "passkey": odd},
+        )
+        assert removed.status_code == 302
+    assert devices.recovery_codes_left(operator) == len(codes) - 3  # each step was accepted
     fresh = Client()
     assert login(fresh, "operator")["Location"] == reverse("twofactor:verify")
     # Turning it off asks for a current code.

@@ -8,6 +8,7 @@ remembers who passed the first step, for PENDING_MINUTES.
 
 from __future__ import annotations
 
+import json
 import time
 
 import django_otp
@@ -28,6 +29,8 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from tempostar import crypto
+from tempostar.crypto import DecryptionError
 from tempostar.security import lockout_response
 
 from . import devices
@@ -35,6 +38,20 @@ from . import devices
 PENDING = "twofactor_pending"
 PENDING_MINUTES = 10
 SHOW_CODES = "twofactor_new_codes"
+
+
+def _keep_codes(request, codes: list[str]) -> None:
+    """New recovery codes wait for the page that shows them once, encrypted in the session
+    (the session table holds signed, not encrypted, data)."""
+    request.session[SHOW_CODES] = crypto.encrypt(json.dumps(codes))
+
+
+def _take_codes(request) -> list[str]:
+    box = request.session.pop(SHOW_CODES, None)
+    try:
+        return json.loads(crypto.decrypt(box)) if box else []
+    except (DecryptionError, ValueError):
+        return []
 
 
 def _refused_form(message):
@@ -215,7 +232,7 @@ class EnrollView(View):
         if form.is_valid() and devices.confirm_totp(device, form.cleaned_data["code"].strip()):
             codes = devices.new_recovery_codes(self.user)
             target = _finish(request, self.user, self.pending, device)
-            request.session[SHOW_CODES] = codes
+            _keep_codes(request, codes)
             request.session["twofactor_next"] = target
             return redirect("twofactor:recovery_codes")
         refused = _failed(request, self.user)
@@ -261,7 +278,7 @@ class SettingsView(View):
         if action == "confirm":
             device = devices.totp_device(user, confirmed=False)
             if device is not None and devices.confirm_totp(device, code.strip()):
-                request.session[SHOW_CODES] = devices.new_recovery_codes(user)
+                _keep_codes(request, devices.new_recovery_codes(user))
                 request.session["twofactor_next"] = reverse("twofactor:settings")
                 django_otp.login(request, device)
                 return redirect("twofactor:recovery_codes")
@@ -274,14 +291,16 @@ class SettingsView(View):
             )
             return redirect("twofactor:settings")
         if action == "codes":
-            request.session[SHOW_CODES] = devices.new_recovery_codes(user)
+            _keep_codes(request, devices.new_recovery_codes(user))
             request.session["twofactor_next"] = reverse("twofactor:settings")
             return redirect("twofactor:recovery_codes")
         if action == "disable":
             devices.remove_all(user)
             messages.success(request, _("Two-factor sign-in is off."))
         if action == "remove_passkey":
-            removed = devices.passkeys(user).filter(pk=request.POST.get("passkey")).delete()[0]
+            passkey = str(request.POST.get("passkey", ""))
+            chosen = int(passkey) if passkey.isascii() and passkey.isdigit() else 0
+            removed = devices.passkeys(user).filter(pk=chosen).delete()[0]
             if removed:
                 messages.success(request, _("Removed the passkey."))
         return redirect("twofactor:settings")
@@ -292,7 +311,7 @@ class RecoveryCodesView(View):
     """The new recovery codes, shown once."""
 
     def get(self, request):
-        codes = request.session.pop(SHOW_CODES, None)
+        codes = _take_codes(request)
         target = request.session.pop("twofactor_next", None) or reverse("shops:list")
         if not codes:
             return redirect(target)

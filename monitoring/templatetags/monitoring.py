@@ -9,10 +9,8 @@ from django.db.models import Min
 from django.utils import timezone
 
 from connectors.base import registry
-from shops.expiry import readable
+from shops.expiry import last_day, readable
 from shops.models import CredentialExpiry
-
-from ..calendar import last_day
 
 register = template.Library()
 
