@@ -87,7 +87,10 @@ def test_a_token_opens_only_its_own_form_in_its_own_session(operator, operator_c
     shop = make_shop("rakuten")
     edit = reverse("shops:edit", args=[shop.code])
     response = operator_client.post(edit, {**FORM, "kept_secrets": token, "short_name": ""})
+    assert response.status_code == 200  # the form again, with its error
     assert "入力済み(未保存)" not in response.content.decode()
+    shop.refresh_from_db()
+    assert shop.get_secrets().get("ftp.password") != SECRET
     # ...nor does another session of the same user on the same form: nothing is saved, and
     # the page says the typed credentials are gone.
     other = Client()

@@ -122,6 +122,9 @@ def test_wrong_codes_lock_the_account_like_wrong_passwords(manager, settings):
     again = Client()
     assert login(again, "manager").status_code == 429
     assert not signed_in(again)
+    # The locked-out second step was ended: a correct code now leads back to the password.
+    locked_out = client.post(reverse("twofactor:verify"), {"code": totp.now()})
+    assert locked_out["Location"] == reverse("login") and not signed_in(client)
 
 
 def test_an_operator_without_a_second_factor_signs_in_with_a_password(operator):
