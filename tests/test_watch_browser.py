@@ -119,12 +119,12 @@ def test_a_typed_destination_url_survives_an_error_elsewhere(live_server, page, 
 
 
 def test_expiry_timeline_and_calendar_address(live_server, page, viewer, settings):
+    from datetime import timedelta
+
     from playwright.sync_api import expect
 
     from shops.expiry import sync_expiries
     from tests.helpers import make_shop
-
-    from datetime import timedelta
 
     # The seller key lives a year: issued 300 days ago, it expires in about 65 days, inside
     # the chart's 120 whatever the day the suite runs.
