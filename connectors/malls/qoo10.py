@@ -19,8 +19,8 @@ Qoo10's QAPI guide (QAPIGuideIndex.aspx) is behind the QSM login; what follows i
   "TotalPages", "PresentPage", "Items"}} (a public client's fixture).
 
 So the check tests the stored seller key with that read-only call, and obtains a new key only
-when there is none, it is older than a year, or Qoo10 no longer knows it (a password change
-voids it); a new API key or password forgets the stored key's issue time, so the next test
+when there is none, it is older than a year, it was issued for another seller ID, or Qoo10 no
+longer knows it (a password change voids it); a new API key or password forgets the stored key's issue time, so the next test
 obtains a key with them.
 """
 
@@ -91,7 +91,8 @@ class Qoo10Api(Section):
     check_cannot = "Whether each QAPI call (orders, stock updates) is allowed for the seller."
 
     endpoints = (QAPI,)
-    stored_values = ("seller_key_issued_at",)
+    # seller_key_user: the ID the stored key was issued for (a key is one seller's).
+    stored_values = ("seller_key_issued_at", "seller_key_user")
     stored_secrets = ("seller_key",)
 
     def new_secret_values(self, values, changed, today, entered):
@@ -107,6 +108,9 @@ class Qoo10Api(Section):
         seller_key = ctx.secrets.get("seller_key")
         issued = parse_moment(ctx.get("seller_key_issued_at"))
         now = timezone.now()
+        for_user = ctx.get("seller_key_user") or user_id  # keys stored before it was kept
+        if seller_key and issued and for_user != user_id:
+            return self._obtain(api_key, user_id, password, ctx, now, "the seller ID changed")
         if seller_key and issued and now < issued + SELLER_KEY_LIFETIME:
             answer = self._read(seller_key, ctx)
             if answer.ok:
@@ -131,7 +135,7 @@ class Qoo10Api(Section):
             return self._refused(f"{why}; CreateCertificationKey", answer)
         seller_key = answer.object
         learnt = {
-            "store": {"seller_key_issued_at": now.isoformat()},
+            "store": {"seller_key_issued_at": now.isoformat(), "seller_key_user": user_id},
             "store_secrets": {"seller_key": seller_key},
         }
         read = self._read(seller_key, ctx)

@@ -38,6 +38,7 @@ DATA = {
 
 pytestmark = pytest.mark.django_db
 API_KEY, USER, PASSWORD = "qoo10-api-key", "savaway_q", "qoo10-pass"
+SELLERS = {USER, "savaway_q2"}  # two sellers' IDs under the same password, for a change of ID
 JST = ZoneInfo("Asia/Tokyo")
 UNKNOWN = {"ErrorCode": -90001, "ErrorMsg": "存在しないAPIです。"}
 STATUSES = {"S0", "S1", "S2", "S3", "S5", "S8"}
@@ -59,7 +60,7 @@ class QapiServer(HttpServer):
         if header(request, "QAPIVersion") != "1.0":
             return 200, {}, UNKNOWN
         body = form(request)
-        if (body.get("user_id"), body.get("pwd")) != (USER, PASSWORD):
+        if body.get("user_id") not in SELLERS or body.get("pwd") != PASSWORD:
             return 200, {}, {"ResultCode": -10000, "ResultMsg": "ログイン情報が正しくありません。"}
         key = f"seller-key-{len(self.seller_keys) + 1}"
         self.seller_keys.append(key)
@@ -68,6 +69,10 @@ class QapiServer(HttpServer):
     def goods(self, request):
         if header(request, "GiosisCertificationKey") not in self.seller_keys:
             return 200, {}, UNKNOWN
+        if header(request, "QAPIVersion") != "1.0":
+            return 200, {}, UNKNOWN
+        if form(request).get("returnType") != "application/json":
+            return 200, {}, {"ResultCode": -10001, "ResultMsg": "[returnType] is invalid."}
         if form(request).get("ItemStatus") not in STATUSES:
             return 200, {}, {"ResultCode": -10009, "ResultMsg": "[ItemStatus] is invalid."}
         result = {"TotalItems": 0, "TotalPages": 0, "PresentPage": 0, "Items": []}
@@ -114,7 +119,7 @@ def test_server_refuses_an_item_status_it_does_not_accept(qapi):
     qapi.seller_keys.append("seller-key-x")
     response = requests.post(
         qapi.url + "/ItemsLookup.GetAllGoodsInfo",
-        data={"ItemStatus": "S4"},
+        data={"ItemStatus": "S4", "returnType": "application/json"},
         headers={"GiosisCertificationKey": "seller-key-x", "QAPIVersion": "1.0"},
     )
     assert response.status_code == 200 and response.json()["ResultCode"] == -10009
@@ -186,3 +191,31 @@ def test_a_new_password_makes_the_next_test_obtain_a_new_key(qapi):
     check = run(updated, "qoo10_api")
     assert check.status == "success", check.detail
     assert len(qapi.calls("CertificationAPI.CreateCertificationKey")) == 1
+
+
+def test_server_refuses_a_call_without_its_version_or_return_type(qapi):
+    qapi.seller_keys.append("seller-key-stored")
+    url = f"{qapi.url}/ItemsLookup.GetAllGoodsInfo"
+    key = {"GiosisCertificationKey": "seller-key-stored"}
+    body = {"returnType": "application/json", "ItemStatus": "S2"}
+    assert requests.post(url, headers=key, data=body, timeout=5).json() == UNKNOWN
+    answer = requests.post(
+        url, headers={**key, "QAPIVersion": "1.0"}, data={"ItemStatus": "S2"}, timeout=5
+    ).json()
+    assert answer["ResultCode"] == -10001
+
+
+def test_a_new_seller_id_makes_the_test_obtain_a_key_for_it(qapi):
+    """A seller key is one seller's: the stored key was issued for the old ID."""
+    with at(2026, 11, 26, 10):
+        first = run(shop(), "qoo10_api")
+    assert first.status == "success", first.detail
+    assert first.shop.settings["qoo10_api.seller_key_user"] == USER
+    changed, _ = store.update(first.shop, store.Edit(values={"qoo10_api.user_id": "savaway_q2"}))
+    with at(2026, 11, 26, 11):
+        check = run(changed, "qoo10_api")
+    assert check.status == "success", check.detail
+    creates = qapi.calls("CertificationAPI.CreateCertificationKey")
+    assert [form(c)["user_id"] for c in creates] == [USER, "savaway_q2"]
+    assert check.shop.settings["qoo10_api.seller_key_user"] == "savaway_q2"
+    assert check.shop.get_secrets()["qoo10_api.seller_key"] == "seller-key-2"
