@@ -40,6 +40,8 @@ WOWMA_API = Endpoint(
 IP_MESSAGE = re.compile(r"\bIP\b|IPアドレス|ip ?address", re.IGNORECASE)
 EXPIRED_MESSAGE = re.compile(r"expired|有効期限", re.IGNORECASE)
 
+WRONG_SHOP_ID = "CME0022"  # the one error code seen in public (see the docstring)
+
 
 class WowmaApi(Section):
     """Shop API: Bearer API key on a read-only stock search; the answer is XML."""
@@ -79,6 +81,8 @@ class WowmaApi(Section):
         if root is None and response.status_code not in (401, 403):
             return CheckResult.fail("unexpected", f"{detail}: the answer is not XML")
         text = message or response.text[:300]
+        if code == WRONG_SHOP_ID:
+            return CheckResult.fail("not_found", f"{detail} {message[:120]}".strip())
         if IP_MESSAGE.search(text):
             return CheckResult.fail("ip_not_registered", f"{detail} {message[:120]}".strip())
         if EXPIRED_MESSAGE.search(text) or self._past_expiry(ctx):

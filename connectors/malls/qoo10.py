@@ -20,8 +20,8 @@ Qoo10's QAPI guide (QAPIGuideIndex.aspx) is behind the QSM login; what follows i
 
 So the check tests the stored seller key with that read-only call, and obtains a new key only
 when there is none, it is older than a year, it was issued for another seller ID, or Qoo10 no
-longer knows it (a password change voids it); a new API key or password forgets the stored key's issue time, so the next test
-obtains a key with them.
+longer knows it (a password change voids it); a new API key or password forgets the stored
+key's issue time, so the next test obtains a key with them.
 """
 
 from datetime import timedelta

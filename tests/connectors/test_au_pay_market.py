@@ -183,3 +183,11 @@ def test_a_refusal_past_the_90_days_is_an_expired_key(wowma):
     with time_machine.travel(datetime(2027, 3, 1, 9, tzinfo=JST), tick=False):
         check = run(shop(issued_on="2026-11-26"), "wowma_api")  # lapsed on 2027-02-24
     assert (check.status, check.code) == ("failed", "key_expired")
+
+
+def test_a_wrong_shop_id_is_said_as_such_not_as_a_failed_login(wowma):
+    wowma()
+    wrong = make_shop("au_pay_market", {"wowma_api.shop_id": "7654321"}, {"wowma_api.api_key": KEY})
+    check = run(wrong, "wowma_api")
+    assert (check.status, check.code) == ("failed", "not_found")
+    assert "CME0022" in check.detail
