@@ -100,7 +100,9 @@ class AmazonServer(HttpServer):
                 return lwa_error(
                     400, "invalid_grant", "The request has an invalid grant parameter : code"
                 )
-            if body.get("redirect_uri", issued_for) != issued_for:
+            # The code exchange carries the redirect_uri of the consent request (step 4's
+            # parameters; RFC 6749 section 4.1.3).
+            if body.get("redirect_uri") != issued_for:
                 return lwa_error(400, "invalid_grant", "redirect_uri mismatch")
         elif grant == "refresh_token":
             if "scope" in body:
@@ -181,13 +183,23 @@ def test_token_endpoint_refuses_client_credentials_in_a_basic_header(amazon):
 
 def test_token_endpoint_refuses_a_code_used_twice(amazon):
     amazon.codes["ANspapi-once"] = CALLBACK
-    body = token_form(grant_type="authorization_code", code="ANspapi-once")
+    body = token_form(grant_type="authorization_code", code="ANspapi-once", redirect_uri=CALLBACK)
     assert requests.post(amazon.url + TOKEN, data=body).status_code == 200
     again = requests.post(amazon.url + TOKEN, data=body)
     assert again.status_code == 400 and again.json() == {
         "error": "invalid_grant",
         "error_description": "The request has an invalid grant parameter : code",
     }
+
+
+@pytest.mark.parametrize("redirect_uri", [None, "https://elsewhere.example.jp/oauth/callback/"])
+def test_token_endpoint_refuses_a_code_exchange_without_its_redirect_uri(amazon, redirect_uri):
+    amazon.codes["ANspapi-uri"] = CALLBACK
+    body = token_form(grant_type="authorization_code", code="ANspapi-uri")
+    if redirect_uri:
+        body["redirect_uri"] = redirect_uri
+    response = requests.post(amazon.url + TOKEN, data=body)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
 
 
 def test_token_endpoint_refuses_a_scope_with_a_refresh(amazon):
