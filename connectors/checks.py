@@ -55,26 +55,14 @@ MESSAGES = {
         "The mall refused this console's client ID or secret: an administrator must check "
         "them on the server."
     ),
-    "activation_pending": _(
-        "Waiting for the new key to be activated: the mall can take a while to activate a "
-        "newly issued key. Test again a little later."
-    ),
-    "expiry_api_disabled": _(
-        "Authenticated, but the key is not allowed to read its own expiry date, so the date "
-        "shown is calculated from the issue date. Enable the license management API "
-        "(license.expiryDate.get) for the key at the mall."
-    ),
-    "ip_not_registered": _(
-        "The mall refused this console's IP address: register it with the API key at the mall."
-    ),
-    "signature_refused": _(
-        "The mall did not accept the public-key signature: check that the public key and its "
-        "version match a key that is active at the mall."
-    ),
-    "public_key_unreadable": _(
-        "The public key cannot be read: paste the whole public key issued by the mall again."
-    ),
 }
+
+
+def message_for(code: str, section=None):
+    """What a person reads for a result code: the section's own message for a code only its
+    mall reports (Section.messages), else the shared one; an unknown code is "unexpected"."""
+    own = getattr(section, "messages", None) or {}
+    return own.get(code) or MESSAGES.get(code, MESSAGES["unexpected"])
 
 
 @dataclass
@@ -89,7 +77,7 @@ class CheckResult:
 
     @property
     def message(self):
-        return MESSAGES.get(self.code, MESSAGES["unexpected"])
+        return message_for(self.code)
 
     @classmethod
     def ok(cls, detail="", **kw):

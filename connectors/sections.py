@@ -10,6 +10,7 @@ section's kind or a field's name.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .checks import CheckResult
+from .checks import MESSAGES, CheckResult
 from .conf import Endpoint
 from .expiry import Expiry
 from .fields import (
@@ -61,6 +62,9 @@ class Section:
     # Values and secrets the section stores itself (not typed by a user): checks and
     # sign-ins may write only these and the section's own fields.
     stored_values: tuple[str, ...] = ()
+    # Result codes only this section's check reports, with what a person reads for them
+    # (connectors.checks.message_for); the shared codes are in connectors.checks.MESSAGES.
+    messages: dict = {}
     stored_secrets: tuple[str, ...] = ()
     endpoints: tuple[Endpoint, ...] = ()
     # name -> the stored values an administrator's "forget" removes.
@@ -210,6 +214,11 @@ class Section:
 
     def declaration_errors(self) -> list[str]:
         problems = []
+        for code in self.messages:
+            if code in MESSAGES:
+                problems.append(f"{self.key}: message {code!r} would change a shared code's text")
+            elif not re.fullmatch(r"[a-z][a-z0-9_]*", str(code)):
+                problems.append(f"{self.key}: message code {code!r} is not snake_case")
         names = [f.name for f in self.fields]
         if len(names) != len(set(names)):
             problems.append(f"{self.key}: two fields share a name: {names}")

@@ -31,7 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from connectors.base import registry
-from connectors.checks import MESSAGES
+from connectors.checks import message_for
 from connectors.conf import setting
 from connectors.transports.guard import GuardRefused, checked_address
 from shops.models import Shop
@@ -210,10 +210,10 @@ def alert_text(alert: Alert) -> tuple[str, str]:
     """(subject, body) in the site's language. Names, a message and a link: no secret."""
     shop = alert.shop
     try:
-        section_title = shop.connector.section(alert.section).title
-        mall = shop.connector.label
+        section = shop.connector.section(alert.section)
+        section_title, mall = section.title, shop.connector.label
     except LookupError:
-        section_title, mall = alert.section, shop.mall
+        section, section_title, mall = None, alert.section, shop.mall
     with translation.override(settings.LANGUAGE_CODE):
         failing_since = None
         if alert.kind == Alert.RECOVERED:
@@ -229,7 +229,7 @@ def alert_text(alert: Alert) -> tuple[str, str]:
             "shop": shop,
             "mall": mall,
             "section": section_title,
-            "message": str(MESSAGES.get(alert.code, MESSAGES["unexpected"])),
+            "message": str(message_for(alert.code, section)),
             "since": timezone.localtime(alert.since),
             "failing_since": timezone.localtime(failing_since) if failing_since else None,
             "url": shop_link(shop, alert.section),

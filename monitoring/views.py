@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
 from connectors.base import registry
-from connectors.checks import MESSAGES
+from connectors.checks import message_for
 from shops.checks import testable_sections
 from shops.models import Shop
 
@@ -68,7 +68,7 @@ class StatusView(PermissionRequiredMixin, TemplateView):
                         "state": state,
                         "since": found.since if found else None,
                         "checked_at": found.checked_at if found else None,
-                        "message": MESSAGES.get(found.last_code, MESSAGES["unexpected"])
+                        "message": message_for(found.last_code, section)
                         if found and found.last_code
                         else "",
                         "state_label": dict(SectionState.STATES)[state],

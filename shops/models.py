@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connectors.base import registry
-from connectors.checks import MESSAGES, info_lines
+from connectors.checks import info_lines, message_for
 from tempostar import crypto
 from tempostar.security import remember_secrets
 
@@ -328,7 +328,11 @@ class ConnectionCheck(models.Model):
     def message(self) -> str:
         if self.status in (self.PENDING, self.RUNNING):
             return str(self.get_status_display())
-        return str(MESSAGES.get(self.code, MESSAGES["unexpected"]))
+        try:
+            section = self.shop.connector.section(self.section)
+        except LookupError:
+            section = None
+        return str(message_for(self.code, section))
 
     def as_json(self) -> dict:
         return {

@@ -67,3 +67,24 @@ def test_connector_needs_code_and_label():
 def test_unknown_code_is_a_lookup_error():
     with pytest.raises(LookupError):
         registry.get("nope")
+
+
+def test_a_section_carries_the_messages_of_the_codes_only_its_mall_reports():
+    """The connector is the one place that knows a mall: 楽天's 有効化待ち, au PAY's IP and
+    Yahoo!'s signature messages are declared by their sections, not in the shared table."""
+    from connectors.checks import MESSAGES, message_for
+    from connectors.sections import Section
+
+    rakuten_api = registry.get("rakuten").section("rakuten_api")
+    assert "activation_pending" not in MESSAGES
+    assert "有効化" in str(message_for("activation_pending", rakuten_api))
+    assert message_for("activation_pending") == MESSAGES["unexpected"]  # without its section
+    assert message_for("auth_failed", rakuten_api) == MESSAGES["auth_failed"]
+
+    class Shadowing(Connector):
+        code, label = "shadowing", "上書き"
+        sections = (Section(key="api", title="API"),)
+
+    Shadowing.sections[0].messages = {"auth_failed": "別の意味"}
+    with pytest.raises(ImproperlyConfigured, match="shared code"):
+        Registry().register(Shadowing)

@@ -46,6 +46,13 @@ WRONG_SHOP_ID = "CME0022"  # the one error code seen in public (see the docstrin
 class WowmaApi(Section):
     """Shop API: Bearer API key on a read-only stock search; the answer is XML."""
 
+    # Result codes only this section reports, and what a person reads for them.
+    messages = {
+        "ip_not_registered": _(
+            "The mall refused this console's IP address: register it with the API key at the mall."
+        ),
+    }
+
     check_does = (
         "A read-only stock search (searchStocks, startCount 1, totalCount 1) with the API key; "
         "reads the status and error inside <result>."

@@ -89,6 +89,19 @@ def rms_error(response) -> str:
 class RakutenApi(Section):
     """RMS WEB API: ESA authorization, and the licenseKey's expiry from license management."""
 
+    # Result codes only this section reports, and what a person reads for them.
+    messages = {
+        "activation_pending": _(
+            "Waiting for the new key to be activated: the mall can take a while to activate a "
+            "newly issued key. Test again a little later."
+        ),
+        "expiry_api_disabled": _(
+            "Authenticated, but the key is not allowed to read its own expiry date, so the date "
+            "shown is calculated from the issue date. Enable the license management API "
+            "(license.expiryDate.get) for the key at the mall."
+        ),
+    }
+
     check_does = (
         "Reads the licenseKey's expiry date from license management (license.expiryDate.get) "
         "with the ESA header; when RMS refuses, tells an expired key, a key still being "

@@ -102,6 +102,17 @@ def _xml_error(content: bytes) -> tuple[str, str]:
 class ShoppingApiGrant(OAuthGrant):
     """The sign-in, tested by refreshing it and making one signed read-only call."""
 
+    # Result codes only this section reports, and what a person reads for them.
+    messages = {
+        "signature_refused": _(
+            "The mall did not accept the public-key signature: check that the public key and its "
+            "version match a key that is active at the mall."
+        ),
+        "public_key_unreadable": _(
+            "The public key cannot be read: paste the whole public key issued by the mall again."
+        ),
+    }
+
     check_does = (
         "Refreshes the Yahoo! JAPAN ID sign-in (Basic client authentication), then makes one "
         "read-only Shopping API call (orderCount) signed with the store's public key "
